@@ -1,0 +1,68 @@
+//! Reverse geocoding: which admin unit contains a point.
+
+use super::{AnalysisError, AnalysisResult};
+use crate::atlas::Atlas;
+use crate::model::{AdminLevel, AdminUnit};
+use geo::{Intersects, Point};
+
+/// Checks that a WGS84 point is finite and within lon −180..180, lat −90..90.
+///
+/// # Errors
+/// [`AnalysisError::CoordinateOutOfRange`] otherwise.
+pub fn validate_lon_lat(lon: f64, lat: f64) -> AnalysisResult<Point<f64>> {
+    if !lon.is_finite() || !(-180.0..=180.0).contains(&lon) {
+        return Err(AnalysisError::CoordinateOutOfRange(format!("lon {lon} is outside -180..180")));
+    }
+    if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
+        return Err(AnalysisError::CoordinateOutOfRange(format!("lat {lat} is outside -90..90")));
+    }
+    Ok(Point::new(lon, lat))
+}
+
+/// The unit of `level` containing the WGS84 point, or `None` outside every unit.
+///
+/// R-tree envelope candidates are refined by an exact point-in-polygon test; a point on a
+/// shared border goes to the first unit found.
+///
+/// # Errors
+/// [`AnalysisError::CoordinateOutOfRange`] for an invalid coordinate.
+///
+/// # Examples
+/// ```
+/// use cluster_atlas::{analysis::reverse_geocode, atlas::Atlas, model::*};
+/// use geo::{polygon, MultiPolygon, Point};
+/// let code: AdminCode = "110101".parse().unwrap();
+/// let unit = AdminUnit {
+///     code, name_zh: "东城区".into(), name_pinyin: "Dongcheng".into(), level: AdminLevel::County,
+///     province_code: code.province(), province_name_zh: "北京市".into(),
+///     prefecture_code: Some("110100".parse().unwrap()), prefecture_name_zh: Some("北京市".into()),
+///     area_km2: 41.8, representative_point: Point::new(116.41, 39.92),
+///     geometry: MultiPolygon::new(vec![polygon![(x: 116.38, y: 39.86), (x: 116.45, y: 39.86),
+///         (x: 116.45, y: 39.97), (x: 116.38, y: 39.97)]]),
+/// };
+/// let atlas = Atlas::builder().admin_units(AdminLevel::County, vec![unit]).build();
+/// let hit = reverse_geocode(&atlas, AdminLevel::County, 116.3975, 39.9087).unwrap();
+/// assert_eq!(hit.map(|u| u.code.to_string()), Some("110101".to_string()));
+/// assert!(reverse_geocode(&atlas, AdminLevel::County, 2.35, 48.85).unwrap().is_none());
+/// assert!(reverse_geocode(&atlas, AdminLevel::County, 200.0, 0.0).is_err());
+/// ```
+pub fn reverse_geocode(atlas: &Atlas, level: AdminLevel, lon: f64, lat: f64) -> AnalysisResult<Option<&AdminUnit>> {
+    let point = validate_lon_lat(lon, lat)?;
+    Ok(atlas.admin_candidates(level, point).find(|u| u.geometry.intersects(&point)))
+}
+
+/// [`reverse_geocode`] for many points, keeping input order.
+///
+/// # Errors
+/// The first invalid coordinate, naming its index.
+pub fn reverse_geocode_many<'a>(atlas: &'a Atlas, level: AdminLevel, points: &[[f64; 2]]) -> AnalysisResult<Vec<Option<&'a AdminUnit>>> {
+    points
+        .iter()
+        .enumerate()
+        .map(|(i, &[lon, lat])| {
+            reverse_geocode(atlas, level, lon, lat).map_err(|e| match e {
+                AnalysisError::CoordinateOutOfRange(m) => AnalysisError::CoordinateOutOfRange(format!("point {i}: {m}")),
+            })
+        })
+        .collect()
+}

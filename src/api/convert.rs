@@ -1,0 +1,25 @@
+//! `GET /convert`: a point between WGS84, GCJ-02 and BD-09.
+
+use super::AppState;
+use super::error::ApiError;
+use super::params::QueryParams;
+use crate::crs::{self, Datum};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/convert", get(get_convert))
+}
+
+/// `GET /convert?from=gcj02&to=wgs84&lon=&lat=` → `{"from","to","input","output"}`.
+async fn get_convert(mut q: QueryParams) -> Result<Json<Value>, ApiError> {
+    let from: Datum = q.required("from", "one of wgs84, gcj02, bd09")?;
+    let to: Datum = q.required("to", "one of wgs84, gcj02, bd09")?;
+    let lon = q.required_in_range("lon", -180.0..=180.0)?;
+    let lat = q.required_in_range("lat", -90.0..=90.0)?;
+    q.finish()?;
+    let (x, y) = crs::convert(from, to, (lon, lat));
+    Ok(Json(json!({ "from": from, "to": to, "input": [lon, lat], "output": [x, y] })))
+}

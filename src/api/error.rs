@@ -1,0 +1,99 @@
+//! The one place where errors become HTTP statuses and problem+json bodies.
+
+use super::problem::{PROBLEM_JSON, Problem};
+use crate::analysis::AnalysisError;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+/// Every error an HTTP handler can return.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApiError {
+    /// A query parameter or body field is missing, malformed or out of range.
+    #[error("{detail}")]
+    BadParameter {
+        /// The parameter's name.
+        parameter: String,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// The request body is malformed.
+    #[error("{0}")]
+    BadBody(String),
+    /// Nothing matches the request.
+    #[error("{0}")]
+    NotFound(String),
+    /// The request is larger than the service accepts.
+    #[error("{0}")]
+    TooLarge(String),
+    /// A bug or an environment failure; details go to the log only.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// Shorthand for [`ApiError::BadParameter`].
+    pub fn bad_parameter(parameter: &str, detail: impl Into<String>) -> Self {
+        ApiError::BadParameter {
+            parameter: parameter.to_owned(),
+            detail: detail.into(),
+        }
+    }
+
+    /// The HTTP status of this error.
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadParameter { .. } | ApiError::BadBody(_) => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn problem_type(&self) -> &'static str {
+        match self {
+            ApiError::BadParameter { .. } => "/problems/bad-parameter",
+            ApiError::BadBody(_) => "/problems/bad-body",
+            ApiError::NotFound(_) => "/problems/not-found",
+            ApiError::TooLarge(_) => "/problems/too-large",
+            ApiError::Internal(_) => "/problems/internal",
+        }
+    }
+}
+
+impl From<AnalysisError> for ApiError {
+    fn from(e: AnalysisError) -> Self {
+        match &e {
+            AnalysisError::CoordinateOutOfRange(m) => {
+                let parameter = if m.contains("lat ") { "lat" } else { "lon" };
+                ApiError::bad_parameter(parameter, e.to_string())
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let detail = if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+            "internal error; see the server log".to_owned()
+        } else {
+            self.to_string()
+        };
+        let parameter = match &self {
+            ApiError::BadParameter { parameter, .. } => Some(parameter.clone()),
+            _ => None,
+        };
+        let problem = Problem {
+            problem_type: self.problem_type().to_owned(),
+            title: status.canonical_reason().unwrap_or("error").to_owned(),
+            status: status.as_u16(),
+            detail,
+            parameter,
+        };
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        (status, [(header::CONTENT_TYPE, PROBLEM_JSON)], body).into_response()
+    }
+}

@@ -1,0 +1,23 @@
+//! `GET /health`: liveness, version and feature counts.
+
+use super::AppState;
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Map, Value, json};
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/health", get(get_health))
+}
+
+/// `GET /health` → `{"status":"ok","version":…,"layers":{"counties":2875,…}}`.
+async fn get_health(State(s): State<AppState>) -> Json<Value> {
+    let layers: Map<String, Value> = s
+        .atlas
+        .admin_counts()
+        .iter()
+        .map(|(l, n)| (l.layer_name().to_owned(), json!(n)))
+        .collect();
+    Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION"), "layers": layers }))
+}

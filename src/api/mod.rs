@@ -1,0 +1,62 @@
+//! The axum adapter: routes, state, middleware. Handlers parse, call [`crate::analysis`]
+//! and encode; they hold no domain logic.
+
+pub mod body;
+pub mod convert;
+pub mod error;
+pub mod health;
+pub mod params;
+pub mod problem;
+pub mod reverse;
+
+use crate::atlas::Atlas;
+use axum::Router;
+use std::sync::Arc;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+pub use error::ApiError;
+
+/// Shared, read-only state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    /// The immutable atlas.
+    pub atlas: Arc<Atlas>,
+}
+
+impl AppState {
+    /// Wraps an atlas for serving.
+    #[must_use]
+    pub fn new(atlas: Atlas) -> Self {
+        Self { atlas: Arc::new(atlas) }
+    }
+}
+
+/// The whole application; tests call this with a fixture atlas.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(health::router())
+        .merge(reverse::router())
+        .merge(convert::router())
+        .fallback(not_found)
+        .with_state(state)
+        .layer(CompressionLayer::new())
+        .layer(
+            CorsLayer::new()
+                .allow_origin(Any)
+                .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+                .allow_headers(Any),
+        )
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+}
+
+async fn not_found(uri: axum::http::Uri) -> ApiError {
+    ApiError::NotFound(format!("no resource at {}", uri.path()))
+}

@@ -1,0 +1,131 @@
+//! Query-string parsing with errors that name the parameter, and rejection of parameter
+//! names an endpoint does not know (a typo such as `lng=` must not be silently ignored).
+
+use super::error::ApiError;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use std::str::FromStr;
+
+/// The decoded query string of a request; each accessor consumes the names it reads, and
+/// [`QueryParams::finish`] rejects what is left.
+#[derive(Debug, Default)]
+pub struct QueryParams {
+    pairs: Vec<(String, String)>,
+    known: Vec<&'static str>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        let pairs = serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+            .map_err(|e| ApiError::bad_parameter("query", format!("malformed query string: {e}")))?;
+        Ok(Self { pairs, known: Vec::new() })
+    }
+}
+
+impl QueryParams {
+    /// Builds from decoded pairs (for tests and non-HTTP callers).
+    #[must_use]
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        Self { pairs, known: Vec::new() }
+    }
+
+    /// The raw value of `name`, if given (the last one wins if repeated).
+    pub fn raw(&mut self, name: &'static str) -> Option<&str> {
+        self.known.push(name);
+        self.pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// Parses `name` if present.
+    ///
+    /// # Errors
+    /// [`ApiError::BadParameter`] if the value does not parse.
+    pub fn optional<T: FromStr>(&mut self, name: &'static str, expected: &str) -> Result<Option<T>, ApiError> {
+        match self.raw(name) {
+            None => Ok(None),
+            Some(v) => v
+                .trim()
+                .parse::<T>()
+                .map(Some)
+                .map_err(|_| ApiError::bad_parameter(name, format!("parameter '{name}' must be {expected}, got '{v}'"))),
+        }
+    }
+
+    /// Parses the required parameter `name`.
+    ///
+    /// # Errors
+    /// [`ApiError::BadParameter`] if it is missing or does not parse.
+    pub fn required<T: FromStr>(&mut self, name: &'static str, expected: &str) -> Result<T, ApiError> {
+        self.optional(name, expected)?
+            .ok_or_else(|| ApiError::bad_parameter(name, format!("missing required parameter '{name}' ({expected})")))
+    }
+
+    /// A finite number in `range`.
+    ///
+    /// # Errors
+    /// [`ApiError::BadParameter`] if missing, not a number or out of range.
+    pub fn required_in_range(&mut self, name: &'static str, range: std::ops::RangeInclusive<f64>) -> Result<f64, ApiError> {
+        let expected = format!("a number between {} and {}", range.start(), range.end());
+        let v: f64 = self.required(name, &expected)?;
+        if v.is_finite() && range.contains(&v) {
+            Ok(v)
+        } else {
+            Err(ApiError::bad_parameter(
+                name,
+                format!("parameter '{name}' must be {expected}, got {v}"),
+            ))
+        }
+    }
+
+    /// A `true`/`false` flag with a default.
+    ///
+    /// # Errors
+    /// [`ApiError::BadParameter`] for any other value.
+    pub fn flag(&mut self, name: &'static str, default: bool) -> Result<bool, ApiError> {
+        Ok(self.optional(name, "true or false")?.unwrap_or(default))
+    }
+
+    /// Rejects parameter names no accessor asked for.
+    ///
+    /// # Errors
+    /// [`ApiError::BadParameter`] naming the first unknown parameter and the known ones.
+    pub fn finish(self) -> Result<(), ApiError> {
+        match self.pairs.iter().find(|(k, _)| !self.known.contains(&k.as_str())) {
+            None => Ok(()),
+            Some((k, _)) => Err(ApiError::bad_parameter(
+                k,
+                format!("unknown parameter '{k}'; this endpoint accepts: {}", self.known.join(", ")),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(q: &[(&str, &str)]) -> QueryParams {
+        QueryParams::from_pairs(q.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect())
+    }
+
+    #[test]
+    fn names_the_parameter_that_is_wrong() {
+        let mut p = params(&[("lon", "abc")]);
+        let e = p.required_in_range("lon", -180.0..=180.0).unwrap_err();
+        assert!(matches!(e, ApiError::BadParameter { ref parameter, .. } if parameter == "lon"));
+        let mut p = params(&[("lat", "91")]);
+        assert!(p.required_in_range("lat", -90.0..=90.0).is_err());
+        let mut p = params(&[]);
+        assert!(p.required_in_range("lat", -90.0..=90.0).is_err());
+    }
+
+    #[test]
+    fn rejects_unknown_names() {
+        let mut p = params(&[("lon", "1"), ("lng", "2")]);
+        let _ = p.raw("lon");
+        let e = p.finish().unwrap_err();
+        assert!(matches!(e, ApiError::BadParameter { ref parameter, .. } if parameter == "lng"));
+    }
+}

@@ -1,0 +1,82 @@
+//! `GET /reverse` (one point → county Feature) and `POST /reverse` (batch).
+
+use super::AppState;
+use super::body::JsonBody;
+use super::error::ApiError;
+use super::params::QueryParams;
+use crate::analysis;
+use crate::geojson_out::admin_feature;
+use crate::model::AdminLevel;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// Most points one `POST /reverse` may carry.
+pub const MAX_BATCH_POINTS: usize = 10_000;
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/reverse", get(get_reverse).post(post_reverse))
+}
+
+fn level_param(q: &mut QueryParams) -> Result<AdminLevel, ApiError> {
+    Ok(q.optional("level", "province, prefecture or county")?.unwrap_or(AdminLevel::County))
+}
+
+/// `GET /reverse?lon=&lat=[&level=county][&geometry=true]` → the containing unit as a
+/// GeoJSON Feature; 404 outside every unit.
+async fn get_reverse(State(s): State<AppState>, mut q: QueryParams) -> Result<impl IntoResponse, ApiError> {
+    let lon = q.required_in_range("lon", -180.0..=180.0)?;
+    let lat = q.required_in_range("lat", -90.0..=90.0)?;
+    let level = level_param(&mut q)?;
+    let geometry = q.flag("geometry", true)?;
+    q.finish()?;
+    let unit = analysis::reverse_geocode(&s.atlas, level, lon, lat)?
+        .ok_or_else(|| ApiError::NotFound(format!("no {level} contains lon={lon} lat={lat}")))?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/geo+json")],
+        Json(admin_feature(unit, geometry)),
+    ))
+}
+
+/// Body of `POST /reverse`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BatchRequest {
+    points: Vec<[f64; 2]>,
+}
+
+/// `POST /reverse` with `{"points": [[lon, lat], …]}` → `{"results": [… or null]}` in order.
+async fn post_reverse(
+    State(s): State<AppState>,
+    mut q: QueryParams,
+    JsonBody(req): JsonBody<BatchRequest>,
+) -> Result<Json<Value>, ApiError> {
+    let level = level_param(&mut q)?;
+    q.finish()?;
+    if req.points.len() > MAX_BATCH_POINTS {
+        return Err(ApiError::TooLarge(format!(
+            "{} points given; at most {MAX_BATCH_POINTS} per request",
+            req.points.len()
+        )));
+    }
+    let hits = analysis::reverse_geocode_many(&s.atlas, level, &req.points).map_err(|e| ApiError::BadBody(e.to_string()))?;
+    let results: Vec<Value> = hits
+        .into_iter()
+        .map(|u| {
+            u.map_or(Value::Null, |u| {
+                json!({
+                    "code": u.code.to_string(),
+                    "name_zh": u.name_zh,
+                    "prefecture_code": u.prefecture_code.map(|c| c.to_string()),
+                    "province_code": u.province_code.to_string(),
+                })
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "results": results })))
+}

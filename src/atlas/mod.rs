@@ -1,0 +1,217 @@
+//! The immutable in-memory index: admin units with R-trees over their envelopes.
+//!
+//! Built once by the loader ([`crate::load`]) and shared as `Arc<Atlas>` with no locks;
+//! reloading means building a new Atlas. All data access goes through this narrow read
+//! API so that a database-backed source can replace it later.
+
+use crate::model::{AdminCode, AdminLevel, AdminUnit, PlaceFeature};
+use geo::{BoundingRect, Point};
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{AABB, RTree};
+use std::collections::HashMap;
+
+/// R-tree entry: the bounding box of one admin unit with its index in the level's `Vec`.
+pub type EnvelopeEntry = GeomWithData<Rectangle<[f64; 2]>, usize>;
+
+/// One level of admin units with its spatial and code indexes.
+#[derive(Debug, Default)]
+struct AdminLayer {
+    units: Vec<AdminUnit>,
+    tree: RTree<EnvelopeEntry>,
+    by_code: HashMap<AdminCode, usize>,
+}
+
+impl AdminLayer {
+    fn new(units: Vec<AdminUnit>) -> Self {
+        let entries = units
+            .iter()
+            .enumerate()
+            .filter_map(|(i, u)| {
+                let r = u.geometry.bounding_rect()?;
+                Some(GeomWithData::new(
+                    Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
+                    i,
+                ))
+            })
+            .collect();
+        let by_code = units.iter().enumerate().map(|(i, u)| (u.code, i)).collect();
+        Self {
+            units,
+            tree: RTree::bulk_load(entries),
+            by_code,
+        }
+    }
+}
+
+/// R-tree entry: one point feature's location with its index in the layer's `Vec`.
+pub type PointEntry = GeomWithData<[f64; 2], usize>;
+
+/// A named layer of point features (clusters, or a user's import) with its R-tree.
+#[derive(Debug)]
+pub struct PointLayer {
+    name: String,
+    title: String,
+    features: Vec<PlaceFeature>,
+    tree: RTree<PointEntry>,
+    by_id: HashMap<String, usize>,
+}
+
+impl PointLayer {
+    /// Indexes `features` under `name`.
+    #[must_use]
+    pub fn new(name: impl Into<String>, title: impl Into<String>, features: Vec<PlaceFeature>) -> Self {
+        let entries = features
+            .iter()
+            .enumerate()
+            .map(|(i, f)| GeomWithData::new([f.point.x(), f.point.y()], i))
+            .collect();
+        let by_id = features.iter().enumerate().map(|(i, f)| (f.id.clone(), i)).collect();
+        Self {
+            name: name.into(),
+            title: title.into(),
+            features,
+            tree: RTree::bulk_load(entries),
+            by_id,
+        }
+    }
+
+    /// Layer name (`clusters`, or the name given at import).
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Human-readable title.
+    #[must_use]
+    pub fn title(&self) -> &str {
+        &self.title
+    }
+
+    /// All features, in file order.
+    #[must_use]
+    pub fn features(&self) -> &[PlaceFeature] {
+        &self.features
+    }
+
+    /// The feature with this id.
+    #[must_use]
+    pub fn feature(&self, id: &str) -> Option<&PlaceFeature> {
+        self.by_id.get(id).map(|&i| &self.features[i])
+    }
+
+    /// The point R-tree (entries carry indexes into [`PointLayer::features`]); coordinates
+    /// are lon/lat degrees, so tree distances are squared degrees, to be refined to metres.
+    #[must_use]
+    pub fn tree(&self) -> &RTree<PointEntry> {
+        &self.tree
+    }
+}
+
+/// The read-only atlas of admin boundaries and point layers.
+#[derive(Debug, Default)]
+pub struct Atlas {
+    admin: [AdminLayer; 3],
+    points: Vec<PointLayer>,
+}
+
+fn slot(level: AdminLevel) -> usize {
+    match level {
+        AdminLevel::Province => 0,
+        AdminLevel::Prefecture => 1,
+        AdminLevel::County => 2,
+    }
+}
+
+impl Atlas {
+    /// Starts building an atlas.
+    #[must_use]
+    pub fn builder() -> AtlasBuilder {
+        AtlasBuilder::default()
+    }
+
+    /// All units of one level, in file order.
+    #[must_use]
+    pub fn admin_units(&self, level: AdminLevel) -> &[AdminUnit] {
+        &self.admin[slot(level)].units
+    }
+
+    /// The unit of `level` with this code, if any.
+    #[must_use]
+    pub fn admin_by_code(&self, level: AdminLevel, code: AdminCode) -> Option<&AdminUnit> {
+        let layer = &self.admin[slot(level)];
+        layer.by_code.get(&code).map(|&i| &layer.units[i])
+    }
+
+    /// Units of `level` whose bounding box contains the point (candidates for an exact
+    /// point-in-polygon test).
+    pub fn admin_candidates(&self, level: AdminLevel, point: Point<f64>) -> impl Iterator<Item = &AdminUnit> {
+        let layer = &self.admin[slot(level)];
+        layer
+            .tree
+            .locate_all_at_point(&[point.x(), point.y()])
+            .map(move |e| &layer.units[e.data])
+    }
+
+    /// Units of `level` whose bounding box intersects the box `[min, max]` (lon/lat degrees).
+    pub fn admin_in_envelope(&self, level: AdminLevel, min: [f64; 2], max: [f64; 2]) -> impl Iterator<Item = &AdminUnit> {
+        let layer = &self.admin[slot(level)];
+        layer
+            .tree
+            .locate_in_envelope_intersecting(&AABB::from_corners(min, max))
+            .map(move |e| &layer.units[e.data])
+    }
+
+    /// All point layers, the default `clusters` layer first.
+    #[must_use]
+    pub fn point_layers(&self) -> &[PointLayer] {
+        &self.points
+    }
+
+    /// The point layer with this name.
+    #[must_use]
+    pub fn point_layer(&self, name: &str) -> Option<&PointLayer> {
+        self.points.iter().find(|l| l.name == name)
+    }
+
+    /// Feature count per admin level, largest level first.
+    #[must_use]
+    pub fn admin_counts(&self) -> [(AdminLevel, usize); 3] {
+        AdminLevel::ALL.map(|l| (l, self.admin_units(l).len()))
+    }
+}
+
+/// Collects layers and builds the [`Atlas`] with bulk-loaded R-trees.
+#[derive(Debug, Default)]
+pub struct AtlasBuilder {
+    admin: [Vec<AdminUnit>; 3],
+    points: Vec<PointLayer>,
+}
+
+impl AtlasBuilder {
+    /// Sets the units of one admin level.
+    #[must_use]
+    pub fn admin_units(mut self, level: AdminLevel, units: Vec<AdminUnit>) -> Self {
+        self.admin[slot(level)] = units;
+        self
+    }
+
+    /// Adds (or replaces) a point layer.
+    #[must_use]
+    pub fn point_layer(mut self, layer: PointLayer) -> Self {
+        self.points.retain(|l| l.name != layer.name);
+        self.points.push(layer);
+        self
+    }
+
+    /// Builds the indexes and freezes the atlas; the `clusters` layer sorts first, the
+    /// others by name.
+    #[must_use]
+    pub fn build(mut self) -> Atlas {
+        self.points
+            .sort_by(|a, b| (a.name != "clusters", &a.name).cmp(&(b.name != "clusters", &b.name)));
+        Atlas {
+            admin: self.admin.map(AdminLayer::new),
+            points: self.points,
+        }
+    }
+}

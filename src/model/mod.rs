@@ -1,0 +1,7 @@
+//! Plain domain types shared by every layer: no IO, no async, no HTTP.
+
+pub mod admin;
+pub mod place;
+
+pub use admin::{AdminCode, AdminLevel, AdminUnit, InvalidAdminCode};
+pub use place::{PlaceFeature, Precision};
