@@ -39,3 +39,46 @@ pub fn admin_feature(u: &AdminUnit, with_geometry: bool) -> Value {
         "geometry": geometry,
     })
 }
+
+/// A point feature as a GeoJSON Feature (`id` = feature id): every stored property, plus
+/// `layer` and, when given, `distance_m` rounded to 0.1 m.
+#[must_use]
+pub fn place_feature(f: &crate::model::PlaceFeature, layer: &str, distance_m: Option<f64>) -> Value {
+    let mut properties = f.properties.clone();
+    properties.insert("layer".to_owned(), json!(layer));
+    if let Some(d) = distance_m {
+        properties.insert("distance_m".to_owned(), json!((d * 10.0).round() / 10.0));
+    }
+    json!({
+        "type": "Feature",
+        "id": f.id,
+        "properties": properties,
+        "geometry": {"type": "Point", "coordinates": [f.point.x(), f.point.y()]},
+    })
+}
+
+/// A GeoJSON FeatureCollection of `features`.
+#[must_use]
+pub fn feature_collection(features: Vec<Value>) -> Value {
+    json!({"type": "FeatureCollection", "features": features})
+}
+
+/// A search hit as a GeoJSON Point Feature with `rank` (1-based), `type`, `id`, `name_zh`,
+/// `name_en`, `layer` and `match` properties.
+#[must_use]
+pub fn search_hit_feature(rank: usize, h: &crate::analysis::SearchHit<'_>) -> Value {
+    json!({
+        "type": "Feature",
+        "id": h.id,
+        "properties": {
+            "rank": rank,
+            "type": h.hit_type,
+            "id": h.id,
+            "name_zh": h.name_zh,
+            "name_en": h.name_en,
+            "layer": h.layer,
+            "match": h.matched.name(),
+        },
+        "geometry": {"type": "Point", "coordinates": [h.point.x(), h.point.y()]},
+    })
+}

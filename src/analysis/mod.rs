@@ -1,8 +1,16 @@
 //! Pure, synchronous questions over an [`crate::atlas::Atlas`]: no IO, no HTTP.
 
+pub mod nearest;
+pub mod proximity;
 pub mod reverse;
+pub mod search;
+pub mod within;
 
+pub use nearest::{NearestQuery, nearest};
+pub use proximity::{Hit, PointFilter};
 pub use reverse::{reverse_geocode, reverse_geocode_many};
+pub use search::{SearchHit, search};
+pub use within::{WithinQuery, within_radius};
 
 /// Error for a request the analysis cannot answer because it is invalid.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -11,6 +19,14 @@ pub enum AnalysisError {
     /// A coordinate outside lon −180..180 / lat −90..90 or not finite.
     #[error("coordinate out of range: {0}")]
     CoordinateOutOfRange(String),
+    /// A query argument (`k`, `radius_m`, `q`, `limit`, …) outside its documented range.
+    #[error("{message}")]
+    InvalidArgument {
+        /// The argument's name, as in the HTTP query string.
+        parameter: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
 }
 
 /// Result alias for analysis functions.

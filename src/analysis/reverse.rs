@@ -62,6 +62,7 @@ pub fn reverse_geocode_many<'a>(atlas: &'a Atlas, level: AdminLevel, points: &[[
         .map(|(i, &[lon, lat])| {
             reverse_geocode(atlas, level, lon, lat).map_err(|e| match e {
                 AnalysisError::CoordinateOutOfRange(m) => AnalysisError::CoordinateOutOfRange(format!("point {i}: {m}")),
+                other => other,
             })
         })
         .collect()

@@ -69,6 +69,7 @@ impl From<AnalysisError> for ApiError {
                 let parameter = if m.contains("lat ") { "lat" } else { "lon" };
                 ApiError::bad_parameter(parameter, e.to_string())
             }
+            AnalysisError::InvalidArgument { parameter, .. } => ApiError::bad_parameter(parameter, e.to_string()),
         }
     }
 }

@@ -7,7 +7,9 @@ pub mod error;
 pub mod health;
 pub mod params;
 pub mod problem;
+pub mod proximity;
 pub mod reverse;
+pub mod search;
 
 use crate::atlas::Atlas;
 use axum::Router;
@@ -39,6 +41,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(reverse::router())
+        .merge(proximity::router())
+        .merge(search::router())
         .merge(convert::router())
         .fallback(not_found)
         .with_state(state)

@@ -4,6 +4,8 @@
 //! reloading means building a new Atlas. All data access goes through this narrow read
 //! API so that a database-backed source can replace it later.
 
+pub mod names;
+
 use crate::model::{AdminCode, AdminLevel, AdminUnit, PlaceFeature};
 use geo::{BoundingRect, Point};
 use rstar::primitives::{GeomWithData, Rectangle};
@@ -112,6 +114,7 @@ impl PointLayer {
 pub struct Atlas {
     admin: [AdminLayer; 3],
     points: Vec<PointLayer>,
+    names: names::NameIndex,
 }
 
 fn slot(level: AdminLevel) -> usize {
@@ -167,6 +170,12 @@ impl Atlas {
         &self.points
     }
 
+    /// The name index over admin units and point features (for search).
+    #[must_use]
+    pub fn names(&self) -> &names::NameIndex {
+        &self.names
+    }
+
     /// The point layer with this name.
     #[must_use]
     pub fn point_layer(&self, name: &str) -> Option<&PointLayer> {
@@ -209,9 +218,15 @@ impl AtlasBuilder {
     pub fn build(mut self) -> Atlas {
         self.points
             .sort_by(|a, b| (a.name != "clusters", &a.name).cmp(&(b.name != "clusters", &b.name)));
+        let admin = self.admin.map(AdminLayer::new);
+        let names = names::NameIndex::build(
+            AdminLevel::ALL.map(|level| (level, admin[slot(level)].units.as_slice())),
+            &self.points,
+        );
         Atlas {
-            admin: self.admin.map(AdminLayer::new),
+            admin,
             points: self.points,
+            names,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The clap adapter: parses the command line and calls the library.
 
 pub mod convert;
+pub mod query;
 pub mod reverse;
 pub mod serve;
 
@@ -32,6 +33,8 @@ pub enum Command {
     Reverse(reverse::ReverseArgs),
     /// Convert a point between WGS84, GCJ-02 and BD-09.
     Convert(convert::ConvertArgs),
+    /// Nearest features, features within a radius, or a name search.
+    Query(query::QueryArgs),
 }
 
 /// Arguments of `prepare-geodata`.
@@ -77,5 +80,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Reverse(args) => reverse::run(args),
         Command::Convert(args) => convert::run(&args),
+        Command::Query(args) => query::run(args),
     }
 }

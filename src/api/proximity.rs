@@ -1,0 +1,67 @@
+//! `GET /nearest` and `GET /within`: point features near a location, as GeoJSON.
+
+use super::AppState;
+use super::error::ApiError;
+use super::params::QueryParams;
+use crate::analysis::proximity::{MAX_K, MAX_RADIUS_M};
+use crate::analysis::{self, Hit, NearestQuery, PointFilter, WithinQuery};
+use crate::geojson_out::{feature_collection, place_feature};
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/nearest", get(get_nearest)).route("/within", get(get_within))
+}
+
+/// The optional `layer`, `kind` and `industry` filters (unknown values match nothing).
+fn filter_params(q: &mut QueryParams) -> PointFilter {
+    let mut text = |name| q.raw(name).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+    PointFilter {
+        layer: text("layer"),
+        kind: text("kind"),
+        industry: text("industry"),
+    }
+}
+
+/// Hits as a GeoJSON FeatureCollection with `distance_m` and `layer` properties.
+fn geojson_reply(hits: &[Hit<'_>]) -> impl IntoResponse + use<> {
+    let features = hits.iter().map(|h| place_feature(h.feature, h.layer, Some(h.distance_m))).collect();
+    ([(header::CONTENT_TYPE, "application/geo+json")], Json(feature_collection(features)))
+}
+
+/// `GET /nearest?lon=&lat=[&k=10][&kind=][&industry=][&layer=]` → the `k` nearest features
+/// (k ≤ 1,000), nearest first.
+async fn get_nearest(State(s): State<AppState>, mut q: QueryParams) -> Result<impl IntoResponse, ApiError> {
+    let lon = q.required_in_range("lon", -180.0..=180.0)?;
+    let lat = q.required_in_range("lat", -90.0..=90.0)?;
+    let expected = format!("an integer between 1 and {MAX_K}");
+    let k = q.optional::<usize>("k", &expected)?.unwrap_or(10);
+    let filter = filter_params(&mut q);
+    q.finish()?;
+    let hits = analysis::nearest(&s.atlas, &NearestQuery { lon, lat, k, filter })?;
+    Ok(geojson_reply(&hits))
+}
+
+/// `GET /within?lon=&lat=&radius_m=[&kind=][&industry=][&layer=]` → every feature within
+/// `radius_m` metres (≤ 2,000 km), nearest first.
+async fn get_within(State(s): State<AppState>, mut q: QueryParams) -> Result<impl IntoResponse, ApiError> {
+    let lon = q.required_in_range("lon", -180.0..=180.0)?;
+    let lat = q.required_in_range("lat", -90.0..=90.0)?;
+    let radius_m = q.required::<f64>("radius_m", &format!("a number of metres in (0, {MAX_RADIUS_M}]"))?;
+    let filter = filter_params(&mut q);
+    q.finish()?;
+    let hits = analysis::within_radius(
+        &s.atlas,
+        &WithinQuery {
+            lon,
+            lat,
+            radius_m,
+            filter,
+        },
+    )?;
+    Ok(geojson_reply(&hits))
+}
