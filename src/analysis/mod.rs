@@ -1,6 +1,7 @@
 //! Pure, synchronous questions over an [`crate::atlas::Atlas`]: no IO, no HTTP.
 
 pub mod nearest;
+pub mod placement;
 pub mod proximity;
 pub mod reverse;
 pub mod search;

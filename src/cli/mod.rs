@@ -1,6 +1,8 @@
 //! The clap adapter: parses the command line and calls the library.
 
+pub mod build_clusters;
 pub mod convert;
+pub mod import;
 pub mod query;
 pub mod reverse;
 pub mod serve;
@@ -35,6 +37,10 @@ pub enum Command {
     Convert(convert::ConvertArgs),
     /// Nearest features, features within a radius, or a name search.
     Query(query::QueryArgs),
+    /// Build geodata/clusters.geojson from the curated CSV and the offline gazetteer.
+    BuildClusters(build_clusters::BuildClustersArgs),
+    /// Import a CSV or GeoJSON file of points as a layer of the data folder.
+    Import(import::ImportArgs),
 }
 
 /// Arguments of `prepare-geodata`.
@@ -81,5 +87,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Reverse(args) => reverse::run(args),
         Command::Convert(args) => convert::run(&args),
         Command::Query(args) => query::run(args),
+        Command::BuildClusters(args) => build_clusters::run(&args),
+        Command::Import(args) => import::run(&args),
     }
 }

@@ -1,7 +1,11 @@
 //! Geodata files → validated in-memory data. The only module (with `prepare`) doing file IO.
 
+pub mod atomic;
+pub mod clusters_csv;
 pub mod error;
 pub mod fgb;
+pub mod gazetteer;
+pub mod import;
 pub mod points;
 
 pub use error::{LoadError, LoadResult};

@@ -1,0 +1,118 @@
+//! `cluster-atlas import`: a user's CSV or GeoJSON points become a layer of the data folder.
+
+use crate::crs::Datum;
+use crate::load::import::{ImportOutcome, decode_text, encode_layer, import_csv, import_geojson, read_csv_table};
+use anyhow::{Context, bail};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Layer names an import may not take (the admin layers and the curated default layer).
+pub const RESERVED_LAYERS: [&str; 4] = ["provinces", "prefectures", "counties", crate::load::DEFAULT_POINT_LAYER];
+
+/// Arguments of `import`.
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// A CSV file (lon/lat columns, or county_code / county_zh) or a GeoJSON FeatureCollection of Points.
+    pub file: PathBuf,
+    /// Layer name: lowercase letters, digits, '_' and '-'; written to <data>/<layer>.geojson.
+    #[arg(long)]
+    pub layer: String,
+    /// Datum of the input coordinates: wgs84, gcj02 (Amap, Tencent) or bd09 (Baidu).
+    #[arg(long, default_value = "wgs84")]
+    pub crs: String,
+    /// Import the valid rows and report the others, instead of importing nothing.
+    #[arg(long)]
+    pub skip_invalid: bool,
+    /// Data folder (default: ./geodata, else the one shipped with the source).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+}
+
+/// Checks a layer name: `[a-z0-9_-]+`, at most 64 characters, not reserved.
+///
+/// # Errors
+/// A message saying why the name is refused.
+pub fn validate_layer_name(name: &str) -> Result<(), String> {
+    if name.is_empty()
+        || name.len() > 64
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+    {
+        return Err(format!("--layer '{name}': use 1-64 characters from a-z, 0-9, '_' and '-'"));
+    }
+    if RESERVED_LAYERS.contains(&name) {
+        return Err(format!("--layer '{name}': reserved for a built-in layer"));
+    }
+    Ok(())
+}
+
+fn read_outcome(atlas: &crate::atlas::Atlas, file: &Path, datum: Datum) -> anyhow::Result<ImportOutcome> {
+    let ext = file.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    Ok(match ext.as_deref() {
+        Some("csv") => match read_csv_table(file) {
+            Ok(table) => import_csv(atlas, &table, datum),
+            Err(problems) => ImportOutcome {
+                problems,
+                ..ImportOutcome::default()
+            },
+        },
+        Some("geojson" | "json") => {
+            let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+            match decode_text(file, &bytes) {
+                Ok(text) => import_geojson(atlas, file, &text, datum),
+                Err(p) => ImportOutcome {
+                    problems: vec![p],
+                    ..ImportOutcome::default()
+                },
+            }
+        }
+        _ => bail!("{}: expected a .csv, .geojson or .json file", file.display()),
+    })
+}
+
+/// Runs `import`: validates everything first, then replaces the layer file atomically.
+/// Exit code 1 (nothing written) if any row is bad and `--skip-invalid` is not given.
+///
+/// # Errors
+/// Bad arguments, unreadable files or a failed write (the previous layer is then intact).
+pub fn run(args: &ImportArgs) -> anyhow::Result<ExitCode> {
+    validate_layer_name(&args.layer).map_err(anyhow::Error::msg)?;
+    let datum: Datum = args.crs.parse().map_err(|e| anyhow::anyhow!("--crs: {e}"))?;
+    let data = super::resolve_data_dir(args.data.clone());
+    let atlas = super::build_clusters::load_admin_atlas(&data)?;
+    let outcome = read_outcome(&atlas, &args.file, datum)?;
+    for p in &outcome.problems {
+        eprintln!("error: {p}");
+    }
+    let fatal = outcome.features.is_empty() || (!outcome.problems.is_empty() && !args.skip_invalid);
+    if fatal {
+        eprintln!(
+            "{} problem(s) in {}; nothing imported, layer '{}' unchanged{}",
+            outcome.problems.len(),
+            args.file.display(),
+            args.layer,
+            if args.skip_invalid {
+                ""
+            } else {
+                " (use --skip-invalid to import the valid rows)"
+            }
+        );
+        return Ok(ExitCode::from(1));
+    }
+    let out = data.join(format!("{}.geojson", args.layer));
+    crate::load::atomic::write_atomic(&out, encode_layer(&outcome.features).as_bytes())
+        .with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "{}: {} feature(s) imported into layer '{}'{}",
+        out.display(),
+        outcome.features.len(),
+        args.layer,
+        if outcome.rejected > 0 {
+            format!(", {} skipped", outcome.rejected)
+        } else {
+            String::new()
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}
