@@ -118,6 +118,29 @@ fn empty_csv_cells_are_null_and_numbers_are_json_numbers() {
 }
 
 #[test]
+fn every_csv_column_and_the_placement_properties_are_present() {
+    let mut expected: Vec<&str> = cluster_atlas::load::clusters_csv::COLUMNS.to_vec();
+    expected.extend([
+        "county_code",
+        "prefecture_code",
+        "province_code",
+        "precision",
+        "location_method",
+        "county_codes",
+        "prefecture_codes",
+        "province_codes",
+        "geonames_id",
+        "geonames_name",
+    ]);
+    expected.sort_unstable();
+    for f in layer()["features"].as_array().unwrap() {
+        let mut keys: Vec<&str> = f["properties"].as_object().unwrap().keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, expected, "{}", f["id"]);
+    }
+}
+
+#[test]
 fn named_town_matches_the_gazetteer_inside_its_county() {
     // 竹箦镇 is in GeoNames (Zhuze) and lies in 溧阳市; 大瑶 is not in GeoNames.
     let zhuze = feature("liyang-zhuxu-green-casting-town");

@@ -44,8 +44,10 @@ fn import(data: &Path, file: &Path, layer: &str, extra: &[&str]) -> Run {
     }
 }
 
+/// Writes an input file under `<dir>/in/` (kept apart from the layers `load_dir` reads).
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
-    let p = dir.join(name);
+    std::fs::create_dir_all(dir.join("in")).unwrap();
+    let p = dir.join("in").join(name);
     std::fs::write(&p, bytes).unwrap();
     p
 }
@@ -108,6 +110,24 @@ fn gcj02_coordinates_are_converted_to_wgs84() {
     assert!((gx - BOTOU.0).abs() > 1e-3, "GCJ-02 differs from WGS84 by hundreds of metres");
     assert_eq!(p["properties"]["county_code"], "130981");
     assert_eq!(p["properties"]["source_crs"], "gcj02");
+}
+
+#[test]
+fn bd09_geojson_is_converted_and_wgs84_input_is_not() {
+    let data = data_dir();
+    let (bx, by) = convert(Datum::Wgs84, Datum::Bd09, TIANANMEN);
+    let gj = format!(
+        r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","id":"t","geometry":{{"type":"Point","coordinates":[{bx},{by}]}},"properties":{{"name":"天安门"}}}}]}}"#
+    );
+    let file = write(data.path(), "bd.geojson", gj.as_bytes());
+    assert!(import(data.path(), &file, "bd", &["--crs", "bd09"]).ok);
+    let c = &layer(data.path(), "bd")[0]["geometry"]["coordinates"];
+    assert!((c[0].as_f64().unwrap() - TIANANMEN.0).abs() < 1e-6 && (c[1].as_f64().unwrap() - TIANANMEN.1).abs() < 1e-6);
+    // The same file read as WGS84 keeps the BD-09 numbers, about a kilometre away.
+    assert!(import(data.path(), &file, "bd", &[]).ok);
+    let c = &layer(data.path(), "bd")[0]["geometry"]["coordinates"];
+    assert_eq!((c[0].as_f64(), c[1].as_f64()), (Some(bx), Some(by)));
+    assert!((bx - TIANANMEN.0).abs() > 0.005);
 }
 
 #[test]
