@@ -1,5 +1,6 @@
 //! Pure, synchronous questions over an [`crate::atlas::Atlas`]: no IO, no HTTP.
 
+pub mod features;
 pub mod nearest;
 pub mod placement;
 pub mod proximity;
@@ -28,6 +29,9 @@ pub enum AnalysisError {
         /// What is wrong with it.
         message: String,
     },
+    /// A filter on a property the collection does not have or cannot filter on.
+    #[error("unknown or non-queryable property '{0}'")]
+    UnknownProperty(String),
 }
 
 /// Result alias for analysis functions.

@@ -5,6 +5,7 @@ pub mod body;
 pub mod convert;
 pub mod error;
 pub mod health;
+pub mod ogc;
 pub mod params;
 pub mod problem;
 pub mod proximity;
@@ -40,6 +41,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
+        .merge(ogc::router())
         .merge(reverse::router())
         .merge(proximity::router())
         .merge(search::router())

@@ -87,6 +87,21 @@ impl QueryParams {
         Ok(self.optional(name, "true or false")?.unwrap_or(default))
     }
 
+    /// Takes the parameters no accessor asked for so far (for endpoints whose parameter
+    /// names are data, such as OGC API – Features property filters `?industry=foundry`),
+    /// marking them known; repeated names keep their last value.
+    pub fn take_remaining(&mut self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for (k, v) in &self.pairs {
+            if !self.known.contains(&k.as_str()) {
+                out.retain(|(o, _)| o != k);
+                out.push((k.clone(), v.clone()));
+            }
+        }
+        self.pairs.retain(|(k, _)| self.known.contains(&k.as_str()));
+        out
+    }
+
     /// Rejects parameter names no accessor asked for.
     ///
     /// # Errors

@@ -164,6 +164,13 @@ impl Atlas {
             .map(move |e| &layer.units[e.data])
     }
 
+    /// The bounding box of all units of `level` (the R-tree root), `None` when empty.
+    #[must_use]
+    pub fn admin_extent(&self, level: AdminLevel) -> Option<AABB<[f64; 2]>> {
+        let tree = &self.admin[slot(level)].tree;
+        (tree.size() > 0).then(|| tree.root().envelope())
+    }
+
     /// All point layers, the default `clusters` layer first.
     #[must_use]
     pub fn point_layers(&self) -> &[PointLayer] {

@@ -1,0 +1,431 @@
+//! Feature selection for OGC API – Features: which collections exist, which of their
+//! features a `bbox` + equality-filter query selects, and which page of them to return.
+//!
+//! Pure functions over an [`Atlas`]: the HTTP adapter (`crate::api::ogc`) parses the query
+//! string and encodes the answer. Order is stable (file order of the layer), so offset
+//! paging gives every feature exactly once.
+
+use super::{AnalysisError, AnalysisResult};
+use crate::atlas::{Atlas, PointLayer};
+use crate::model::{AdminCode, AdminLevel, AdminUnit, PlaceFeature};
+use geo::{Intersects, Rect, coord};
+use rstar::AABB;
+use serde_json::Value;
+
+/// Page size when the request gives no `limit`.
+pub const DEFAULT_LIMIT: usize = 100;
+
+/// Largest page; a larger `limit` is clamped to it (OGC API – Features 1.0, 7.15.3: a
+/// limit above the maximum "SHALL NOT result in an error").
+pub const MAX_LIMIT: usize = 10_000;
+
+/// One collection of the feature service: an admin level or a point layer.
+#[derive(Debug, Clone, Copy)]
+pub enum Collection<'a> {
+    /// `provinces`, `prefectures` or `counties`.
+    Admin(AdminLevel),
+    /// `clusters` or an imported layer.
+    Points(&'a PointLayer),
+}
+
+/// The JSON Schema type of a queryable property.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueryableType {
+    /// Text.
+    String,
+    /// Any number.
+    Number,
+    /// `true`/`false`.
+    Boolean,
+}
+
+impl QueryableType {
+    /// The JSON Schema `type` keyword value.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            QueryableType::String => "string",
+            QueryableType::Number => "number",
+            QueryableType::Boolean => "boolean",
+        }
+    }
+}
+
+/// A property a request may filter on with `?name=value`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queryable {
+    /// Property name.
+    pub name: String,
+    /// Its value type.
+    pub kind: QueryableType,
+}
+
+/// Admin properties that can be filtered on by equality (all strings).
+const ADMIN_QUERYABLES: [&str; 8] = [
+    "code",
+    "name_zh",
+    "name_pinyin",
+    "level",
+    "province_code",
+    "province_name_zh",
+    "prefecture_code",
+    "prefecture_name_zh",
+];
+
+impl<'a> Collection<'a> {
+    /// Every collection: point layers first (clusters leading), then counties,
+    /// prefectures and provinces.
+    #[must_use]
+    pub fn all(atlas: &'a Atlas) -> Vec<Collection<'a>> {
+        let points = atlas.point_layers().iter().map(Collection::Points);
+        let admin = [AdminLevel::County, AdminLevel::Prefecture, AdminLevel::Province].map(Collection::Admin);
+        points.chain(admin).collect()
+    }
+
+    /// The collection with this id, if any.
+    #[must_use]
+    pub fn find(atlas: &'a Atlas, id: &str) -> Option<Collection<'a>> {
+        Collection::all(atlas).into_iter().find(|c| c.id() == id)
+    }
+
+    /// The collection id used in URLs.
+    #[must_use]
+    pub fn id(&self) -> &'a str {
+        match self {
+            Collection::Admin(level) => level.layer_name(),
+            Collection::Points(layer) => layer.name(),
+        }
+    }
+
+    /// Human-readable title.
+    #[must_use]
+    pub fn title(&self) -> String {
+        match self {
+            Collection::Admin(AdminLevel::Province) => "Provinces (省级行政区)".to_owned(),
+            Collection::Admin(AdminLevel::Prefecture) => "Prefectures (地级行政区)".to_owned(),
+            Collection::Admin(AdminLevel::County) => "Counties (县级行政区)".to_owned(),
+            Collection::Points(layer) => layer.title().to_owned(),
+        }
+    }
+
+    /// One-sentence description.
+    #[must_use]
+    pub fn description(&self) -> String {
+        match self {
+            Collection::Admin(level) => {
+                format!("China's {level}-level administrative units with full-resolution WGS84 boundaries; feature id = GB/T 2260 code.")
+            }
+            Collection::Points(layer) => format!(
+                "Point layer '{}': {} features with their county, prefecture and province codes.",
+                layer.name(),
+                layer.features().len()
+            ),
+        }
+    }
+
+    /// Number of features.
+    #[must_use]
+    pub fn len(&self, atlas: &Atlas) -> usize {
+        match self {
+            Collection::Admin(level) => atlas.admin_units(*level).len(),
+            Collection::Points(layer) => layer.features().len(),
+        }
+    }
+
+    /// Whether the collection has no features.
+    #[must_use]
+    pub fn is_empty(&self, atlas: &Atlas) -> bool {
+        self.len(atlas) == 0
+    }
+
+    /// `[min_lon, min_lat, max_lon, max_lat]` of all features (from the R-tree root).
+    #[must_use]
+    pub fn extent(&self, atlas: &Atlas) -> Option<[f64; 4]> {
+        let env = match self {
+            Collection::Admin(level) => atlas.admin_extent(*level)?,
+            Collection::Points(layer) if !layer.features().is_empty() => layer.tree().root().envelope(),
+            Collection::Points(_) => return None,
+        };
+        let (lo, hi) = (env.lower(), env.upper());
+        Some([lo[0], lo[1], hi[0], hi[1]])
+    }
+
+    /// The properties that `?name=value` may filter on, in a stable order.
+    #[must_use]
+    pub fn queryables(&self) -> Vec<Queryable> {
+        match self {
+            Collection::Admin(_) => ADMIN_QUERYABLES
+                .iter()
+                .map(|n| Queryable {
+                    name: (*n).to_owned(),
+                    kind: QueryableType::String,
+                })
+                .collect(),
+            Collection::Points(layer) => point_queryables(layer.features()),
+        }
+    }
+}
+
+/// Scalar properties of a point layer, typed by their first non-null value.
+fn point_queryables(features: &[PlaceFeature]) -> Vec<Queryable> {
+    let mut out: Vec<Queryable> = Vec::new();
+    for f in features {
+        for (name, v) in &f.properties {
+            let kind = match v {
+                Value::String(_) => QueryableType::String,
+                Value::Number(_) => QueryableType::Number,
+                Value::Bool(_) => QueryableType::Boolean,
+                _ => continue,
+            };
+            if !out.iter().any(|q| &q.name == name) {
+                out.push(Queryable { name: name.clone(), kind });
+            }
+        }
+    }
+    out
+}
+
+/// A bounding box in CRS84 longitude/latitude degrees. `min_lon > max_lon` means the box
+/// crosses the antimeridian (allowed by OGC API – Features).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bbox {
+    /// West edge.
+    pub min_lon: f64,
+    /// South edge.
+    pub min_lat: f64,
+    /// East edge.
+    pub max_lon: f64,
+    /// North edge.
+    pub max_lat: f64,
+}
+
+impl Bbox {
+    /// Checks ranges (lon −180..180, lat −90..90, south ≤ north).
+    ///
+    /// # Errors
+    /// [`AnalysisError::InvalidArgument`] naming `bbox`.
+    pub fn new(min_lon: f64, min_lat: f64, max_lon: f64, max_lat: f64) -> AnalysisResult<Self> {
+        let lon_ok = |v: f64| v.is_finite() && (-180.0..=180.0).contains(&v);
+        let lat_ok = |v: f64| v.is_finite() && (-90.0..=90.0).contains(&v);
+        if !(lon_ok(min_lon) && lon_ok(max_lon) && lat_ok(min_lat) && lat_ok(max_lat)) {
+            return Err(invalid(
+                "bbox",
+                "bbox must be lon,lat,lon,lat within −180..180 and −90..90".to_owned(),
+            ));
+        }
+        if min_lat > max_lat {
+            return Err(invalid(
+                "bbox",
+                format!("bbox south edge {min_lat} is north of its north edge {max_lat}"),
+            ));
+        }
+        Ok(Self {
+            min_lon,
+            min_lat,
+            max_lon,
+            max_lat,
+        })
+    }
+
+    /// The one or two (across the antimeridian) rectangles this box covers.
+    fn rects(&self) -> Vec<Rect<f64>> {
+        let rect = |w: f64, e: f64| Rect::new(coord! {x: w, y: self.min_lat}, coord! {x: e, y: self.max_lat});
+        if self.min_lon <= self.max_lon {
+            vec![rect(self.min_lon, self.max_lon)]
+        } else {
+            vec![rect(self.min_lon, 180.0), rect(-180.0, self.max_lon)]
+        }
+    }
+}
+
+fn invalid(parameter: &'static str, message: String) -> AnalysisError {
+    AnalysisError::InvalidArgument { parameter, message }
+}
+
+/// What an items request asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Selection {
+    /// Only features whose geometry intersects this box.
+    pub bbox: Option<Bbox>,
+    /// Only features whose property `name` equals `value` (strings exactly, numbers
+    /// numerically, booleans as `true`/`false`); all pairs must hold.
+    pub equals: Vec<(String, String)>,
+    /// Features to skip (paging).
+    pub offset: usize,
+    /// Most features to return, 1..=[`MAX_LIMIT`].
+    pub limit: usize,
+}
+
+impl Default for Selection {
+    fn default() -> Self {
+        Self {
+            bbox: None,
+            equals: Vec::new(),
+            offset: 0,
+            limit: DEFAULT_LIMIT,
+        }
+    }
+}
+
+/// One feature of a collection.
+#[derive(Debug, Clone, Copy)]
+pub enum Item<'a> {
+    /// An admin unit (id = code).
+    Admin(&'a AdminUnit),
+    /// A point feature (id = its id).
+    Point(&'a PlaceFeature),
+}
+
+impl Item<'_> {
+    /// The feature id used in URLs.
+    #[must_use]
+    pub fn id(&self) -> String {
+        match self {
+            Item::Admin(u) => u.code.to_string(),
+            Item::Point(p) => p.id.clone(),
+        }
+    }
+}
+
+/// One page of a selection.
+#[derive(Debug, Clone)]
+pub struct Page<'a> {
+    /// The features of this page, in collection order.
+    pub items: Vec<Item<'a>>,
+    /// How many features the whole selection has (`numberMatched`).
+    pub number_matched: usize,
+}
+
+/// Selects features of `collection` and cuts one page.
+///
+/// # Errors
+/// [`AnalysisError::InvalidArgument`] for a filter on a property that is not queryable
+/// (naming it as `property`) or a limit of 0.
+pub fn select<'a>(atlas: &'a Atlas, collection: Collection<'a>, sel: &Selection) -> AnalysisResult<Page<'a>> {
+    if sel.limit == 0 {
+        return Err(invalid("limit", "limit must be at least 1".to_owned()));
+    }
+    let queryables = collection.queryables();
+    if let Some((name, _)) = sel.equals.iter().find(|(n, _)| !queryables.iter().any(|q| &q.name == n)) {
+        return Err(AnalysisError::UnknownProperty(name.clone()));
+    }
+    let matched: Vec<Item<'a>> = match collection {
+        Collection::Admin(level) => admin_candidates(atlas, level, sel.bbox.as_ref())
+            .into_iter()
+            .filter(|u| sel.equals.iter().all(|(n, v)| value_equals(admin_property(u, n).as_ref(), v)))
+            .map(Item::Admin)
+            .collect(),
+        Collection::Points(layer) => point_candidates(layer, sel.bbox.as_ref())
+            .into_iter()
+            .filter(|f| sel.equals.iter().all(|(n, v)| value_equals(f.properties.get(n), v)))
+            .map(Item::Point)
+            .collect(),
+    };
+    let number_matched = matched.len();
+    let items = matched.into_iter().skip(sel.offset).take(sel.limit.min(MAX_LIMIT)).collect();
+    Ok(Page { items, number_matched })
+}
+
+/// The feature of `collection` with this id (an admin code, or a point feature id).
+#[must_use]
+pub fn feature<'a>(atlas: &'a Atlas, collection: Collection<'a>, id: &str) -> Option<Item<'a>> {
+    match collection {
+        Collection::Admin(level) => {
+            let code: AdminCode = id.parse().ok()?;
+            atlas.admin_by_code(level, code).map(Item::Admin)
+        }
+        Collection::Points(layer) => layer.feature(id).map(Item::Point),
+    }
+}
+
+/// Admin units whose boundary intersects the box (R-tree on envelopes, then the exact
+/// polygon test), in code order; all units in file order without a box.
+fn admin_candidates<'a>(atlas: &'a Atlas, level: AdminLevel, bbox: Option<&Bbox>) -> Vec<&'a AdminUnit> {
+    let Some(bbox) = bbox else {
+        return atlas.admin_units(level).iter().collect();
+    };
+    let mut hits: Vec<&AdminUnit> = bbox
+        .rects()
+        .into_iter()
+        .flat_map(|r| {
+            atlas
+                .admin_in_envelope(level, [r.min().x, r.min().y], [r.max().x, r.max().y])
+                .filter(move |u| u.geometry.intersects(&r))
+        })
+        .collect();
+    hits.sort_by_key(|u| u.code);
+    hits.dedup_by_key(|u| u.code);
+    hits
+}
+
+/// Point features inside the box (R-tree), in file order; all of them without a box.
+fn point_candidates<'a>(layer: &'a PointLayer, bbox: Option<&Bbox>) -> Vec<&'a PlaceFeature> {
+    let Some(bbox) = bbox else {
+        return layer.features().iter().collect();
+    };
+    let mut idx: Vec<usize> = bbox
+        .rects()
+        .into_iter()
+        .flat_map(|r| {
+            let env = AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]);
+            layer.tree().locate_in_envelope(&env).map(|e| e.data).collect::<Vec<_>>()
+        })
+        .collect();
+    idx.sort_unstable();
+    idx.dedup();
+    idx.into_iter().map(|i| &layer.features()[i]).collect()
+}
+
+/// The value of an admin queryable (see [`ADMIN_QUERYABLES`]).
+fn admin_property(u: &AdminUnit, name: &str) -> Option<Value> {
+    let s = match name {
+        "code" => u.code.to_string(),
+        "name_zh" => u.name_zh.clone(),
+        "name_pinyin" => u.name_pinyin.clone(),
+        "level" => u.level.name().to_owned(),
+        "province_code" => u.province_code.to_string(),
+        "province_name_zh" => u.province_name_zh.clone(),
+        "prefecture_code" => u.prefecture_code?.to_string(),
+        "prefecture_name_zh" => u.prefecture_name_zh.clone()?,
+        _ => return None,
+    };
+    Some(Value::String(s))
+}
+
+/// Whether a stored value equals the text of a query parameter.
+fn value_equals(have: Option<&Value>, want: &str) -> bool {
+    match have {
+        Some(Value::String(s)) => s == want,
+        Some(Value::Number(n)) => want.trim().parse::<f64>().is_ok_and(|w| n.as_f64() == Some(w)),
+        Some(Value::Bool(b)) => want == if *b { "true" } else { "false" },
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn equality_compares_by_type() {
+        assert!(value_equals(Some(&json!("foundry")), "foundry"));
+        assert!(!value_equals(Some(&json!("foundry")), "Foundry"));
+        assert!(value_equals(Some(&json!(568)), "568"));
+        assert!(value_equals(Some(&json!(568)), "568.0"));
+        assert!(!value_equals(Some(&json!(568)), "abc"));
+        assert!(value_equals(Some(&json!(true)), "true"));
+        assert!(!value_equals(Some(&Value::Null), "null"));
+        assert!(!value_equals(None, "x"));
+    }
+
+    #[test]
+    fn bbox_is_validated_and_splits_at_the_antimeridian() {
+        assert!(Bbox::new(116.5, 38.0, 116.7, 38.2).is_ok());
+        assert!(Bbox::new(116.5, 38.2, 116.7, 38.0).is_err());
+        assert!(Bbox::new(116.5, 38.0, 196.7, 38.2).is_err());
+        assert!(Bbox::new(f64::NAN, 38.0, 116.7, 38.2).is_err());
+        let b = Bbox::new(170.0, -10.0, -170.0, 10.0).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(b.rects().len(), 2);
+    }
+}

@@ -1,0 +1,114 @@
+//! `GET /collections`, `GET /collections/{id}` and `GET /collections/{id}/queryables`.
+
+use super::links::{Base, GEOJSON, HTML, JSON, link, self_and_alternate};
+use super::{Format, html, negotiate, reply};
+use crate::analysis::features::Collection;
+use crate::api::AppState;
+use crate::api::error::ApiError;
+use crate::api::params::QueryParams;
+use crate::atlas::Atlas;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use serde_json::{Map, Value, json};
+
+/// The only CRS of this service: WGS84 longitude/latitude.
+pub const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
+
+/// The collection with this id, or 404 naming it.
+///
+/// # Errors
+/// [`ApiError::NotFound`].
+pub fn find<'a>(atlas: &'a Atlas, id: &str) -> Result<Collection<'a>, ApiError> {
+    Collection::find(atlas, id).ok_or_else(|| ApiError::NotFound(format!("no collection '{id}'")))
+}
+
+/// The description of one collection (as in `/collections` and `/collections/{id}`).
+#[must_use]
+pub fn collection_doc(atlas: &Atlas, c: Collection<'_>, base: &Base) -> Value {
+    let id = c.id();
+    let path = format!("/collections/{id}");
+    let mut links = vec![
+        link(base.url(&path), "self", JSON, "this collection"),
+        link(base.url(&format!("{path}?f=html")), "alternate", HTML, "this collection as HTML"),
+        link(base.url(&format!("{path}/items")), "items", GEOJSON, "the features as GeoJSON"),
+        link(base.url(&format!("{path}/items?f=html")), "items", HTML, "the features as HTML"),
+        link(
+            base.url(&format!("{path}/queryables")),
+            "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+            "application/schema+json",
+            "queryable properties",
+        ),
+    ];
+    links.dedup();
+    let bbox = c.extent(atlas).map_or_else(Vec::new, |b| vec![b]);
+    json!({
+        "id": id,
+        "title": c.title(),
+        "description": c.description(),
+        "itemType": "feature",
+        "extent": {"spatial": {"bbox": bbox, "crs": CRS84}},
+        "crs": [CRS84],
+        "storageCrs": CRS84,
+        "numberOfFeatures": c.len(atlas),
+        "links": links,
+    })
+}
+
+/// `GET /collections[?f=json|html]`: every collection.
+pub async fn get_collections(State(s): State<AppState>, headers: HeaderMap, mut q: QueryParams) -> Result<Response, ApiError> {
+    let fmt = negotiate(&mut q, &headers)?;
+    q.finish()?;
+    let base = Base::from_headers(&headers);
+    let collections: Vec<Value> = Collection::all(&s.atlas)
+        .into_iter()
+        .map(|c| collection_doc(&s.atlas, c, &base))
+        .collect();
+    let doc = json!({
+        "links": self_and_alternate(&base, "/collections", &[], JSON, fmt == Format::Html),
+        "collections": collections,
+    });
+    Ok(reply(fmt, &headers, &doc, JSON, html::collections, false))
+}
+
+/// `GET /collections/{id}[?f=json|html]`: one collection; 404 for an unknown id.
+pub async fn get_collection(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    mut q: QueryParams,
+) -> Result<Response, ApiError> {
+    let c = find(&s.atlas, &id)?;
+    let fmt = negotiate(&mut q, &headers)?;
+    q.finish()?;
+    let doc = collection_doc(&s.atlas, c, &Base::from_headers(&headers));
+    Ok(reply(fmt, &headers, &doc, JSON, html::collection, false))
+}
+
+/// `GET /collections/{id}/queryables`: the properties `?name=value` filters on, as a
+/// JSON Schema (OGC API – Features Part 3).
+pub async fn get_queryables(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    mut q: QueryParams,
+) -> Result<Response, ApiError> {
+    let c = find(&s.atlas, &id)?;
+    let fmt = negotiate(&mut q, &headers)?;
+    q.finish()?;
+    let base = Base::from_headers(&headers);
+    let properties: Map<String, Value> = c
+        .queryables()
+        .into_iter()
+        .map(|qb| (qb.name.clone(), json!({"title": qb.name, "type": qb.kind.name()})))
+        .collect();
+    let doc = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": base.url(&format!("/collections/{id}/queryables")),
+        "type": "object",
+        "title": c.title(),
+        "properties": properties,
+        "additionalProperties": false,
+    });
+    Ok(reply(fmt, &headers, &doc, "application/schema+json", html::queryables, false))
+}

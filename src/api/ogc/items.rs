@@ -1,0 +1,195 @@
+//! `GET /collections/{id}/items` (bbox, property equality, paging, `properties=`) and
+//! `GET /collections/{id}/items/{featureId}`.
+//!
+//! Notes on the standard's choices made here: a `limit` above
+//! [`features::MAX_LIMIT`] is clamped to it (OGC API – Features 1.0 §7.15.3); `datetime`
+//! is accepted and ignored because no collection has a temporal extent (every feature is
+//! current); any other parameter name must be a queryable property (`?industry=foundry`,
+//! Part 3 "queryables as query parameters"), else 400.
+
+use super::collections::find;
+use super::links::{Base, GEOJSON, HTML, link, self_and_alternate, with_query};
+use super::{Format, html, negotiate, reply};
+use crate::analysis::features::{self, Bbox, Collection, Item, Selection};
+use crate::api::AppState;
+use crate::api::error::ApiError;
+use crate::api::params::QueryParams;
+use crate::geojson_out::{admin_feature, place_feature};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Uri};
+use axum::response::Response;
+use serde_json::{Value, json};
+
+/// `bbox=minlon,minlat,maxlon,maxlat` (a 6-number 3D box drops its heights).
+fn parse_bbox(raw: &str) -> Result<Bbox, ApiError> {
+    let bad = |why: &str| ApiError::bad_parameter("bbox", format!("parameter 'bbox' {why}, got '{raw}'"));
+    let n: Vec<f64> = raw
+        .split(',')
+        .map(|v| v.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| bad("must be four comma-separated numbers minlon,minlat,maxlon,maxlat"))?;
+    let [w, s, e, n] = match n.as_slice() {
+        [w, s, e, n] | [w, s, _, e, n, _] => [*w, *s, *e, *n],
+        _ => return Err(bad("must have four (or six) numbers")),
+    };
+    Ok(Bbox::new(w, s, e, n)?)
+}
+
+/// A positive integer `limit`, clamped to [`features::MAX_LIMIT`].
+fn parse_limit(q: &mut QueryParams) -> Result<usize, ApiError> {
+    let limit: usize = q.optional("limit", "a whole number from 1")?.unwrap_or(features::DEFAULT_LIMIT);
+    if limit == 0 {
+        return Err(ApiError::bad_parameter("limit", "parameter 'limit' must be at least 1"));
+    }
+    Ok(limit.min(features::MAX_LIMIT))
+}
+
+/// `properties=a,b`: the property names to keep (all when absent).
+fn parse_properties(q: &mut QueryParams, c: Collection<'_>) -> Result<Option<Vec<String>>, ApiError> {
+    let Some(raw) = q.raw("properties") else { return Ok(None) };
+    let names: Vec<String> = raw.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
+    let known = c.queryables();
+    let extra: &[&str] = match c {
+        Collection::Admin(_) => &["area_km2", "representative_point"],
+        Collection::Points(_) => &["layer"],
+    };
+    match names
+        .iter()
+        .find(|n| !known.iter().any(|k| &k.name == *n) && !extra.contains(&n.as_str()))
+    {
+        Some(n) => Err(ApiError::bad_parameter(
+            "properties",
+            format!("collection '{}' has no property '{n}'", c.id()),
+        )),
+        None => Ok(Some(names)),
+    }
+}
+
+/// Everything an items request selects, from the query string.
+fn parse_selection(q: &mut QueryParams, c: Collection<'_>) -> Result<(Selection, Option<Vec<String>>), ApiError> {
+    let bbox = q.raw("bbox").map(parse_bbox).transpose()?;
+    let limit = parse_limit(q)?;
+    let offset: usize = q.optional("offset", "a whole number from 0")?.unwrap_or(0);
+    let _ignored = q.raw("datetime");
+    let properties = parse_properties(q, c)?;
+    let equals = q.take_remaining();
+    Ok((
+        Selection {
+            bbox,
+            equals,
+            offset,
+            limit,
+        },
+        properties,
+    ))
+}
+
+/// One feature as GeoJSON with full-resolution geometry, keeping only `properties` if given.
+fn encode(item: Item<'_>, collection: &str, properties: Option<&[String]>) -> Value {
+    let mut v = match item {
+        Item::Admin(u) => admin_feature(u, true),
+        Item::Point(f) => place_feature(f, collection, None),
+    };
+    if let (Some(keep), Some(props)) = (properties, v.get_mut("properties").and_then(Value::as_object_mut)) {
+        props.retain(|k, _| keep.contains(k));
+    }
+    v
+}
+
+/// The request's query pairs except `f` and `offset` (for paging and alternate links).
+fn link_pairs(uri: &Uri) -> Vec<(String, String)> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(uri.query().unwrap_or("")).unwrap_or_default();
+    pairs.into_iter().filter(|(k, _)| k != "f" && k != "offset").collect()
+}
+
+/// `self`, `alternate`, `next`, `prev` and `collection` links of an items page.
+fn page_links(base: &Base, c: &str, uri: &Uri, fmt: Format, sel: &Selection, matched: usize, returned: usize) -> Vec<Value> {
+    let path = format!("/collections/{c}/items");
+    let pairs = link_pairs(uri);
+    let at = |offset: usize| {
+        let mut p = pairs.clone();
+        p.push(("offset".to_owned(), offset.to_string()));
+        p
+    };
+    let (media, f) = if fmt == Format::Html { (HTML, "html") } else { (GEOJSON, "json") };
+    let page = |offset: usize, rel: &str| {
+        let mut p = at(offset);
+        p.push(("f".to_owned(), f.to_owned()));
+        link(base.url(&with_query(&path, &p)), rel, media, rel)
+    };
+    let mut links = self_and_alternate(base, &path, &at(sel.offset), GEOJSON, fmt == Format::Html);
+    if sel.offset + returned < matched {
+        links.push(page(sel.offset + returned, "next"));
+    }
+    if sel.offset > 0 {
+        links.push(page(sel.offset.saturating_sub(sel.limit), "prev"));
+    }
+    links.push(link(
+        base.url(&format!("/collections/{c}")),
+        "collection",
+        "application/json",
+        "the collection",
+    ));
+    links
+}
+
+/// `GET /collections/{id}/items`: a page of features as a GeoJSON FeatureCollection.
+pub async fn get_items(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+    mut q: QueryParams,
+) -> Result<Response, ApiError> {
+    let c = find(&s.atlas, &id)?;
+    let fmt = negotiate(&mut q, &headers)?;
+    let (sel, properties) = parse_selection(&mut q, c)?;
+    q.finish()?;
+    let page = features::select(&s.atlas, c, &sel)?;
+    let returned = page.items.len();
+    let feats: Vec<Value> = page.items.into_iter().map(|i| encode(i, c.id(), properties.as_deref())).collect();
+    let links = page_links(
+        &Base::from_headers(&headers),
+        c.id(),
+        &uri,
+        fmt,
+        &sel,
+        page.number_matched,
+        returned,
+    );
+    let doc = json!({
+        "type": "FeatureCollection",
+        "numberMatched": page.number_matched,
+        "numberReturned": returned,
+        "links": links,
+        "features": feats,
+    });
+    Ok(reply(fmt, &headers, &doc, GEOJSON, html::items, true))
+}
+
+/// `GET /collections/{id}/items/{featureId}`: one feature; 404 for an unknown id.
+pub async fn get_item(
+    State(s): State<AppState>,
+    Path((id, feature_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    mut q: QueryParams,
+) -> Result<Response, ApiError> {
+    let c = find(&s.atlas, &id)?;
+    let fmt = negotiate(&mut q, &headers)?;
+    let properties = parse_properties(&mut q, c)?;
+    q.finish()?;
+    let item = features::feature(&s.atlas, c, &feature_id)
+        .ok_or_else(|| ApiError::NotFound(format!("no feature '{feature_id}' in collection '{id}'")))?;
+    let base = Base::from_headers(&headers);
+    let mut doc = encode(item, c.id(), properties.as_deref());
+    let path = format!("/collections/{id}/items/{}", item.id());
+    let mut links = self_and_alternate(&base, &path, &[], GEOJSON, fmt == Format::Html);
+    links.push(link(
+        base.url(&format!("/collections/{id}")),
+        "collection",
+        "application/json",
+        "the collection",
+    ));
+    doc["links"] = Value::Array(links);
+    Ok(reply(fmt, &headers, &doc, GEOJSON, html::item, false))
+}

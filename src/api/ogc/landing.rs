@@ -1,0 +1,58 @@
+//! `GET /` (landing page) and `GET /conformance`.
+
+use super::links::{Base, HTML, JSON, link, self_and_alternate};
+use super::{Format, html, negotiate, reply};
+use crate::api::error::ApiError;
+use crate::api::params::QueryParams;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use serde_json::{Value, json};
+
+/// Conformance classes this service implements (and only those; each is tested).
+pub const CONFORMANCE: [&str; 5] = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+];
+
+/// Title of the service.
+pub const TITLE: &str = "cluster-atlas";
+
+/// `GET /[?f=json|html]`: title, description and the links a client starts from.
+pub async fn get_landing(headers: HeaderMap, mut q: QueryParams) -> Result<Response, ApiError> {
+    let fmt = negotiate(&mut q, &headers)?;
+    q.finish()?;
+    let base = Base::from_headers(&headers);
+    let mut links = self_and_alternate(&base, "/", &[], JSON, fmt == Format::Html);
+    links.extend([
+        link(
+            base.url("/api"),
+            "service-desc",
+            "application/vnd.oai.openapi+json;version=3.0",
+            "the API definition",
+        ),
+        link(base.url("/collections?f=html"), "service-doc", HTML, "the collections, browsable"),
+        link(base.url("/conformance"), "conformance", JSON, "conformance classes implemented"),
+        link(base.url("/collections"), "data", JSON, "the feature collections"),
+    ]);
+    let doc = json!({
+        "title": TITLE,
+        "description": "China's industrial clusters, parks and characteristic towns on official county, prefecture and province boundaries (WGS84), as OGC API – Features.",
+        "links": links,
+    });
+    Ok(reply(fmt, &headers, &doc, JSON, html::landing, false))
+}
+
+/// `GET /conformance[?f=json|html]`: the conformance classes in [`CONFORMANCE`].
+pub async fn get_conformance(headers: HeaderMap, mut q: QueryParams) -> Result<Response, ApiError> {
+    let fmt = negotiate(&mut q, &headers)?;
+    q.finish()?;
+    let base = Base::from_headers(&headers);
+    let doc: Value = json!({
+        "conformsTo": CONFORMANCE,
+        "links": self_and_alternate(&base, "/conformance", &[], JSON, fmt == Format::Html),
+    });
+    Ok(reply(fmt, &headers, &doc, JSON, html::conformance, false))
+}

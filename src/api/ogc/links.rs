@@ -1,0 +1,73 @@
+//! Absolute links for OGC API – Features documents (`self`, `alternate`, `next`, …).
+
+use axum::http::{HeaderMap, header};
+use serde_json::{Value, json};
+
+/// Media type of OGC JSON documents that are not GeoJSON.
+pub const JSON: &str = "application/json";
+/// Media type of features and feature collections.
+pub const GEOJSON: &str = "application/geo+json";
+/// Media type of the HTML pages.
+pub const HTML: &str = "text/html";
+
+/// The scheme and authority the client used, so links are absolute and reachable
+/// (`X-Forwarded-Proto`/`X-Forwarded-Host` from a reverse proxy win over `Host`).
+#[derive(Debug, Clone)]
+pub struct Base(String);
+
+impl Base {
+    /// From the request headers; `localhost` when no `Host` header was sent.
+    #[must_use]
+    pub fn from_headers(headers: &HeaderMap) -> Self {
+        let get = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+        };
+        let proto = get("x-forwarded-proto").unwrap_or("http");
+        let host = get("x-forwarded-host")
+            .or_else(|| get(header::HOST.as_str()))
+            .unwrap_or("localhost");
+        Self(format!("{proto}://{host}"))
+    }
+
+    /// The absolute URL of `path_and_query` (which starts with `/`).
+    #[must_use]
+    pub fn url(&self, path_and_query: &str) -> String {
+        format!("{}{path_and_query}", self.0)
+    }
+}
+
+/// A link object.
+#[must_use]
+pub fn link(href: String, rel: &str, media_type: &str, title: &str) -> Value {
+    json!({"href": href, "rel": rel, "type": media_type, "title": title})
+}
+
+/// `path?query` from decoded pairs (URL-encoded), or just `path` without pairs.
+#[must_use]
+pub fn with_query(path: &str, pairs: &[(String, String)]) -> String {
+    if pairs.is_empty() {
+        return path.to_owned();
+    }
+    let query = serde_urlencoded::to_string(pairs).unwrap_or_default();
+    format!("{path}?{query}")
+}
+
+/// `self` and `alternate` links of a resource available as JSON (`json_type`) and HTML;
+/// `pairs` are the request's other query parameters (without `f`).
+#[must_use]
+pub fn self_and_alternate(base: &Base, path: &str, pairs: &[(String, String)], json_type: &str, html: bool) -> Vec<Value> {
+    let with_f = |f: &str| {
+        let mut p = pairs.to_vec();
+        p.push(("f".to_owned(), f.to_owned()));
+        base.url(&with_query(path, &p))
+    };
+    let (json_rel, html_rel) = if html { ("alternate", "self") } else { ("self", "alternate") };
+    vec![
+        link(with_f("json"), json_rel, json_type, "this document as JSON"),
+        link(with_f("html"), html_rel, HTML, "this document as HTML"),
+    ]
+}

@@ -1,0 +1,315 @@
+//! OGC API – Features through the router on the real geodata: landing, conformance,
+//! collections, items (bbox, equality filters, paging, `properties=`), single items,
+//! content negotiation, caching headers and problem responses.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+use axum::body::Body;
+use axum::http::Request;
+use cluster_atlas::model::{AdminCode, AdminLevel};
+use common::{assert_problem, atlas, get, send};
+use serde_json::Value;
+use std::collections::HashSet;
+
+fn rels(doc: &Value) -> Vec<String> {
+    doc["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["rel"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn link_href<'a>(doc: &'a Value, rel: &str) -> Option<&'a str> {
+    doc["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["rel"] == rel)
+        .and_then(|l| l["href"].as_str())
+}
+
+/// The path and query of an absolute link (the router is called without a host).
+fn path_of(href: &str) -> String {
+    let rest = href.strip_prefix("http://").unwrap();
+    rest[rest.find('/').unwrap()..].to_owned()
+}
+
+fn ids(doc: &Value) -> Vec<String> {
+    doc["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn landing_page_links_to_everything_a_client_starts_from() {
+    let r = get("/").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.content_type(), "application/json");
+    let rels = rels(&r.json);
+    for rel in ["self", "alternate", "service-desc", "service-doc", "conformance", "data"] {
+        assert!(rels.iter().any(|r| r == rel), "landing lacks rel={rel}: {rels:?}");
+    }
+    assert_eq!(path_of(link_href(&r.json, "data").unwrap()), "/collections");
+    let c = get("/conformance").await;
+    let classes: Vec<&str> = c.json["conformsTo"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(classes.contains(&"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"));
+    assert!(classes.contains(&"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson"));
+    assert!(classes.contains(&"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html"));
+}
+
+#[tokio::test]
+async fn collections_list_admin_levels_and_point_layers_with_counts_and_extent() {
+    let r = get("/collections").await;
+    assert_eq!(r.status, 200);
+    let cols = r.json["collections"].as_array().unwrap();
+    let names: Vec<&str> = cols.iter().map(|c| c["id"].as_str().unwrap()).collect();
+    for id in ["clusters", "counties", "prefectures", "provinces"] {
+        assert!(names.contains(&id), "{names:?}");
+    }
+    let a = atlas();
+    assert_eq!(names.len(), 3 + a.point_layers().len());
+    let counties = cols.iter().find(|c| c["id"] == "counties").unwrap();
+    assert_eq!(counties["numberOfFeatures"], 2875);
+    assert_eq!(counties["itemType"], "feature");
+    assert_eq!(counties["crs"][0], "http://www.opengis.net/def/crs/OGC/1.3/CRS84");
+    let b: Vec<f64> = counties["extent"]["spatial"]["bbox"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    // China spans about 73.5°E–135.1°E and 3.8°N (Zengmu Ansha) – 53.6°N (Mohe).
+    assert!((b[0] - 73.5).abs() < 0.2 && (b[2] - 135.1).abs() < 0.2, "{b:?}");
+    assert!((b[1] - 3.8).abs() < 0.5 && (b[3] - 53.56).abs() < 0.2, "{b:?}");
+    let one = get("/collections/clusters").await;
+    assert_eq!(one.json["id"], "clusters");
+    assert_eq!(one.json["numberOfFeatures"], a.point_layer("clusters").unwrap().features().len());
+    assert!(rels(&one.json).iter().any(|r| r == "items"));
+}
+
+#[tokio::test]
+async fn bbox_around_botou_returns_botou_and_its_neighbours_only() {
+    let r = get("/collections/counties/items?bbox=116.5,38.0,116.7,38.2").await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(r.content_type(), "application/geo+json");
+    assert_eq!(r.json["type"], "FeatureCollection");
+    let got = ids(&r.json);
+    assert!(got.contains(&"130981".to_owned()), "{got:?}");
+    assert!(!got.contains(&"110101".to_owned()));
+    assert!(got.iter().all(|c| c.starts_with("13")), "all in Hebei: {got:?}");
+    assert_eq!(r.json["numberMatched"], got.len());
+    assert_eq!(r.json["numberReturned"], got.len());
+    assert!(r.json["timeStamp"].as_str().unwrap().ends_with('Z'));
+    // A box in the open sea east of Shanghai touches no county.
+    let sea = get("/collections/counties/items?bbox=124.0,29.9,124.1,30.0").await;
+    assert_eq!(sea.json["numberMatched"], 0);
+}
+
+#[tokio::test]
+async fn single_county_has_its_full_resolution_boundary() {
+    let r = get("/collections/counties/items/130981").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.content_type(), "application/geo+json");
+    assert_eq!(r.json["id"], "130981");
+    assert_eq!(r.json["properties"]["name_zh"], "泊头市");
+    let unit = atlas()
+        .admin_by_code(AdminLevel::County, "130981".parse::<AdminCode>().unwrap())
+        .unwrap()
+        .clone();
+    let stored: usize = unit
+        .geometry
+        .0
+        .iter()
+        .map(|p| p.exterior().0.len() + p.interiors().iter().map(|r| r.0.len()).sum::<usize>())
+        .sum();
+    let served: usize = r.json["geometry"]["coordinates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p.as_array().unwrap())
+        .map(|ring| ring.as_array().unwrap().len())
+        .sum();
+    assert_eq!(served, stored);
+    assert!(rels(&r.json).iter().any(|r| r == "collection"));
+}
+
+#[tokio::test]
+async fn paging_walks_every_cluster_exactly_once() {
+    let layer = atlas();
+    let layer = layer.point_layer("clusters").unwrap();
+    let total = layer.features().len();
+    let mut next = Some("/collections/clusters/items?limit=50".to_owned());
+    let mut seen = Vec::new();
+    let mut pages = 0;
+    while let Some(uri) = next {
+        let r = get(&uri).await;
+        assert_eq!(r.status, 200, "{uri}");
+        assert_eq!(r.json["numberMatched"], total);
+        if pages > 0 {
+            assert!(link_href(&r.json, "prev").is_some(), "page {pages} lacks prev");
+        }
+        seen.extend(ids(&r.json));
+        next = link_href(&r.json, "next").map(path_of);
+        pages += 1;
+    }
+    assert_eq!(pages, total.div_ceil(50));
+    assert_eq!(seen.len(), total);
+    let unique: HashSet<&String> = seen.iter().collect();
+    assert_eq!(unique.len(), total);
+    let want: HashSet<String> = layer.features().iter().map(|f| f.id.clone()).collect();
+    assert_eq!(seen.into_iter().collect::<HashSet<_>>(), want);
+}
+
+#[tokio::test]
+async fn default_page_of_counties_is_100_with_a_next_link() {
+    let r = get("/collections/counties/items?properties=code").await;
+    assert_eq!(r.json["numberMatched"], 2875);
+    assert_eq!(r.json["numberReturned"], 100);
+    let next = path_of(link_href(&r.json, "next").unwrap());
+    assert!(next.contains("offset=100"), "{next}");
+    assert!(link_href(&r.json, "prev").is_none());
+    let last = get("/collections/counties/items?properties=code&offset=2800").await;
+    assert_eq!(last.json["numberReturned"], 75);
+    assert!(link_href(&last.json, "next").is_none());
+    assert!(path_of(link_href(&last.json, "prev").unwrap()).contains("offset=2700"));
+}
+
+#[tokio::test]
+async fn equality_filters_on_queryables_match_the_atlas() {
+    let a = atlas();
+    let layer = a.point_layer("clusters").unwrap();
+    let foundry = layer.features().iter().filter(|f| f.industry.as_deref() == Some("foundry")).count();
+    assert!(foundry > 0);
+    let r = get("/collections/clusters/items?industry=foundry&limit=1000").await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(r.json["numberMatched"], foundry);
+    assert!(
+        r.json["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["properties"]["industry"] == "foundry")
+    );
+    let hebei = AdminCode::new(130_000).unwrap();
+    let both = layer
+        .features()
+        .iter()
+        .filter(|f| f.industry.as_deref() == Some("foundry") && f.province_code == Some(hebei))
+        .count();
+    let r = get("/collections/clusters/items?industry=foundry&province_code=130000").await;
+    assert_eq!(r.json["numberMatched"], both);
+    assert!(ids(&r.json).contains(&"botou-casting".to_owned()));
+    let counties = a
+        .admin_units(AdminLevel::County)
+        .iter()
+        .filter(|u| u.province_code == hebei)
+        .count();
+    let r = get("/collections/counties/items?province_code=130000&properties=code,name_zh&limit=1000").await;
+    assert_eq!(r.json["numberMatched"], counties);
+    let keys: Vec<&String> = r.json["features"][0]["properties"].as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["code", "name_zh"]);
+}
+
+#[tokio::test]
+async fn queryables_are_a_json_schema_of_the_layer_properties() {
+    let r = get("/collections/clusters/queryables").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.content_type(), "application/schema+json");
+    assert_eq!(r.json["type"], "object");
+    assert_eq!(r.json["properties"]["industry"]["type"], "string");
+    assert_eq!(r.json["properties"]["name_zh"]["type"], "string");
+    let r = get("/collections/counties/queryables").await;
+    assert_eq!(r.json["properties"]["province_code"]["type"], "string");
+}
+
+#[tokio::test]
+async fn datetime_is_accepted_and_ignored_without_temporal_extent() {
+    let r = get("/collections/clusters/items?datetime=2020-01-01T00:00:00Z/..").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json["numberMatched"], atlas().point_layer("clusters").unwrap().features().len());
+}
+
+#[tokio::test]
+async fn html_by_f_parameter_or_accept_header() {
+    let r = get("/collections/counties/items/130981?f=html").await;
+    assert_eq!(r.status, 200);
+    assert!(r.content_type().starts_with("text/html"));
+    let page = String::from_utf8(r.bytes.clone()).unwrap();
+    assert!(page.contains("泊头市") && page.contains("<html"));
+    for uri in [
+        "/?f=html",
+        "/collections?f=html",
+        "/collections/clusters?f=html",
+        "/collections/clusters/items?f=html&limit=5",
+    ] {
+        let r = get(uri).await;
+        assert_eq!(r.status, 200, "{uri}");
+        assert!(r.content_type().starts_with("text/html"), "{uri}");
+    }
+    let browser = send(
+        Request::get("/collections")
+            .header("accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert!(browser.content_type().starts_with("text/html"));
+    let gis = send(
+        Request::get("/collections")
+            .header("accept", "application/json")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(gis.content_type(), "application/json");
+}
+
+#[tokio::test]
+async fn collection_responses_carry_etag_and_cache_control() {
+    let r = get("/collections/counties").await;
+    let etag = r.headers.get("etag").unwrap().to_str().unwrap().to_owned();
+    assert!(r.headers.get("cache-control").unwrap().to_str().unwrap().contains("max-age"));
+    let again = send(
+        Request::get("/collections/counties")
+            .header("if-none-match", &etag)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(again.status, 304);
+    let other = get("/collections/provinces").await;
+    assert_ne!(other.headers.get("etag").unwrap().to_str().unwrap(), etag);
+}
+
+#[tokio::test]
+async fn unknown_collection_or_feature_is_404_problem() {
+    assert_problem(&get("/collections/villages").await, 404, None);
+    assert_problem(&get("/collections/villages/items").await, 404, None);
+    assert_problem(&get("/collections/counties/items/999999").await, 404, None);
+    assert_problem(&get("/collections/counties/items/botou").await, 404, None);
+    assert_problem(&get("/collections/clusters/items/no-such-cluster").await, 404, None);
+}
+
+#[tokio::test]
+async fn bad_parameters_are_400_problems_naming_them() {
+    assert_problem(&get("/collections/counties/items?bbox=1,2,3").await, 400, Some("bbox"));
+    assert_problem(&get("/collections/counties/items?bbox=a,b,c,d").await, 400, Some("bbox"));
+    assert_problem(&get("/collections/counties/items?bbox=116,39,117,38").await, 400, Some("bbox"));
+    assert_problem(&get("/collections/counties/items?limit=0").await, 400, Some("limit"));
+    assert_problem(&get("/collections/counties/items?limit=-5").await, 400, Some("limit"));
+    assert_problem(&get("/collections/counties/items?offset=x").await, 400, Some("offset"));
+    assert_problem(&get("/collections/counties/items?f=xml").await, 400, Some("f"));
+    assert_problem(&get("/collections/clusters/items?colour=red").await, 400, Some("colour"));
+    assert_problem(&get("/collections/clusters/items?properties=nope").await, 400, Some("properties"));
+    assert_problem(&get("/collections?limit=5").await, 400, Some("limit"));
+    assert_problem(&get("/?foo=1").await, 400, Some("foo"));
+}
