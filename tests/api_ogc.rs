@@ -313,3 +313,85 @@ async fn bad_parameters_are_400_problems_naming_them() {
     assert_problem(&get("/collections?limit=5").await, 400, Some("limit"));
     assert_problem(&get("/?foo=1").await, 400, Some("foo"));
 }
+
+#[tokio::test]
+async fn web_mercator_output_is_in_metres_with_content_crs() {
+    let uri = "/collections/clusters/items/botou-casting?crs=http://www.opengis.net/def/crs/EPSG/0/3857";
+    let r = get(uri).await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(
+        r.headers.get("content-crs").unwrap(),
+        "<http://www.opengis.net/def/crs/EPSG/0/3857>"
+    );
+    let f = atlas().point_layer("clusters").unwrap().feature("botou-casting").unwrap().clone();
+    let (x, y) = (
+        r.json["geometry"]["coordinates"][0].as_f64().unwrap(),
+        r.json["geometry"]["coordinates"][1].as_f64().unwrap(),
+    );
+    // Spherical Mercator on R = 6,378,137 m, computed independently of PROJ.
+    let rad = 6_378_137.0_f64;
+    assert!((x - rad * f.point.x().to_radians()).abs() < 0.01, "x = {x}");
+    let want_y = rad * (std::f64::consts::FRAC_PI_4 + f.point.y().to_radians() / 2.0).tan().ln();
+    assert!((y - want_y).abs() < 0.01, "y = {y}");
+    assert!(
+        (x - 12.98e6).abs() < 0.05e6 && (y - 4.59e6).abs() < 0.05e6,
+        "Botou is near (12.98e6, 4.59e6): {x}, {y}"
+    );
+
+    let counties = get("/collections/counties/items?bbox=116.5,38.0,116.7,38.2&crs=EPSG:3857&properties=code").await;
+    let first = &counties.json["features"][0]["geometry"]["coordinates"][0][0][0];
+    assert!(first[0].as_f64().unwrap() > 1.2e7 && first[1].as_f64().unwrap() > 4.0e6, "{first}");
+    let plain = get("/collections/counties/items?bbox=116.5,38.0,116.7,38.2").await;
+    assert_eq!(
+        plain.headers.get("content-crs").unwrap(),
+        "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>"
+    );
+}
+
+#[tokio::test]
+async fn epsg_4326_is_latitude_first_for_output_and_bbox() {
+    let r = get("/collections/clusters/items/botou-casting?crs=http://www.opengis.net/def/crs/EPSG/0/4326").await;
+    let f = atlas().point_layer("clusters").unwrap().feature("botou-casting").unwrap().clone();
+    assert_eq!(r.json["geometry"]["coordinates"][0].as_f64().unwrap(), f.point.y());
+    assert_eq!(r.json["geometry"]["coordinates"][1].as_f64().unwrap(), f.point.x());
+    let lonlat = get("/collections/counties/items?bbox=116.5,38.0,116.7,38.2&properties=code").await;
+    let latlon =
+        get("/collections/counties/items?bbox=38.0,116.5,38.2,116.7&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/4326&properties=code")
+            .await;
+    assert_eq!(ids(&latlon.json), ids(&lonlat.json));
+    let r = 6_378_137.0_f64;
+    let merc = |lon: f64, lat: f64| {
+        (
+            r * lon.to_radians(),
+            r * (std::f64::consts::FRAC_PI_4 + lat.to_radians() / 2.0).tan().ln(),
+        )
+    };
+    let (w, s) = merc(116.5, 38.0);
+    let (e, n) = merc(116.7, 38.2);
+    let metres = get(&format!(
+        "/collections/counties/items?bbox={w},{s},{e},{n}&bbox-crs=EPSG:3857&properties=code"
+    ))
+    .await;
+    assert_eq!(ids(&metres.json), ids(&lonlat.json));
+    let cgcs = get("/collections/clusters/items/botou-casting?crs=EPSG:4490").await;
+    assert_eq!(cgcs.json["geometry"]["coordinates"][0].as_f64().unwrap(), f.point.y());
+}
+
+#[tokio::test]
+async fn unsupported_crs_is_400_naming_the_parameter() {
+    assert_problem(&get("/collections/counties/items?crs=EPSG:2000").await, 400, Some("crs"));
+    assert_problem(&get("/collections/counties/items/130981?crs=EPSG:27700").await, 400, Some("crs"));
+    assert_problem(
+        &get("/collections/counties/items?bbox=1,2,3,4&bbox-crs=EPSG:2000").await,
+        400,
+        Some("bbox-crs"),
+    );
+    assert_problem(
+        &get("/collections/counties/items?bbox=0,0,1e9,1e9&bbox-crs=EPSG:3857").await,
+        400,
+        Some("bbox"),
+    );
+    let c = get("/collections/counties").await;
+    let list: Vec<&str> = c.json["crs"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert!(list.contains(&"http://www.opengis.net/def/crs/EPSG/0/3857") && list.contains(&"http://www.opengis.net/def/crs/EPSG/0/4490"));
+}

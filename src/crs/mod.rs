@@ -3,6 +3,7 @@
 
 pub mod area;
 pub mod gcj02;
+pub mod project;
 
 use std::fmt;
 use std::str::FromStr;

@@ -7,6 +7,7 @@ use crate::api::AppState;
 use crate::api::error::ApiError;
 use crate::api::params::QueryParams;
 use crate::atlas::Atlas;
+use crate::crs::project::OutputCrs;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -48,7 +49,7 @@ pub fn collection_doc(atlas: &Atlas, c: Collection<'_>, base: &Base) -> Value {
         "description": c.description(),
         "itemType": "feature",
         "extent": {"spatial": {"bbox": bbox, "crs": CRS84}},
-        "crs": [CRS84],
+        "crs": OutputCrs::ALL.map(OutputCrs::uri),
         "storageCrs": CRS84,
         "numberOfFeatures": c.len(atlas),
         "links": links,

@@ -14,14 +14,16 @@ use crate::analysis::features::{self, Bbox, Collection, Item, Selection};
 use crate::api::AppState;
 use crate::api::error::ApiError;
 use crate::api::params::QueryParams;
+use crate::crs::project::{OutputCrs, Projector};
 use crate::geojson_out::{admin_feature, place_feature};
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Uri};
+use axum::http::{HeaderMap, HeaderValue, Uri};
 use axum::response::Response;
 use serde_json::{Value, json};
 
-/// `bbox=minlon,minlat,maxlon,maxlat` (a 6-number 3D box drops its heights).
-fn parse_bbox(raw: &str) -> Result<Bbox, ApiError> {
+/// `bbox=minx,miny,maxx,maxy` in `bbox-crs` axis order (a 6-number 3D box drops its
+/// heights), converted to CRS84 corners.
+fn parse_bbox(raw: &str, crs: &Projector) -> Result<Bbox, ApiError> {
     let bad = |why: &str| ApiError::bad_parameter("bbox", format!("parameter 'bbox' {why}, got '{raw}'"));
     let n: Vec<f64> = raw
         .split(',')
@@ -32,7 +34,48 @@ fn parse_bbox(raw: &str) -> Result<Bbox, ApiError> {
         [w, s, e, n] | [w, s, _, e, n, _] => [*w, *s, *e, *n],
         _ => return Err(bad("must have four (or six) numbers")),
     };
+    let to_lon_lat = |p| {
+        crs.inverse(p)
+            .map_err(|e| bad(&format!("cannot be converted from {} ({e})", crs.crs())))
+    };
+    let ((w, s), (e, n)) = (to_lon_lat((w, s))?, to_lon_lat((e, n))?);
     Ok(Bbox::new(w, s, e, n)?)
+}
+
+/// A CRS parameter (`crs`, `bbox-crs`); CRS84 when absent.
+///
+/// # Errors
+/// 400 naming the parameter for a CRS the service does not offer.
+pub fn parse_crs(q: &mut QueryParams, name: &'static str) -> Result<Projector, ApiError> {
+    let crs = match q.raw(name) {
+        None => OutputCrs::Crs84,
+        Some(v) => v.parse::<OutputCrs>().map_err(|e| ApiError::bad_parameter(name, e.to_string()))?,
+    };
+    crs.projector().map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// Converts every `[x, y, …]` position under a GeoJSON `geometry` to the projector's CRS.
+fn project_geometry(v: &mut Value, p: &Projector) -> Result<(), ApiError> {
+    match v {
+        Value::Array(a) if a.len() >= 2 && a[0].is_number() && a[1].is_number() => {
+            let (x, y) = (a[0].as_f64().unwrap_or(f64::NAN), a[1].as_f64().unwrap_or(f64::NAN));
+            let (x, y) = p.forward((x, y)).map_err(|e| ApiError::Internal(e.to_string()))?;
+            a[0] = json!(x);
+            a[1] = json!(y);
+            Ok(())
+        }
+        Value::Array(a) => a.iter_mut().try_for_each(|c| project_geometry(c, p)),
+        Value::Object(o) => o.get_mut("coordinates").map_or(Ok(()), |c| project_geometry(c, p)),
+        _ => Ok(()),
+    }
+}
+
+/// Adds the `Content-Crs` header (`<uri>`) to a response.
+fn with_content_crs(mut resp: Response, crs: OutputCrs) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&format!("<{}>", crs.uri())) {
+        resp.headers_mut().insert("content-crs", v);
+    }
+    resp
 }
 
 /// A positive integer `limit`, clamped to [`features::MAX_LIMIT`].
@@ -67,12 +110,13 @@ fn parse_properties(q: &mut QueryParams, c: Collection<'_>) -> Result<Option<Vec
 
 /// Everything an items request selects, from the query string.
 fn parse_selection(q: &mut QueryParams, c: Collection<'_>) -> Result<(Selection, Option<Vec<String>>), ApiError> {
-    let bbox = q.raw("bbox").map(parse_bbox).transpose()?;
+    let bbox_crs = parse_crs(q, "bbox-crs")?;
+    let bbox = q.raw("bbox").map(|b| parse_bbox(b, &bbox_crs)).transpose()?;
     let limit = parse_limit(q)?;
     let offset: usize = q.optional("offset", "a whole number from 0")?.unwrap_or(0);
     let _ignored = q.raw("datetime");
     let properties = parse_properties(q, c)?;
-    let equals = q.take_remaining();
+    let equals = q.take_remaining(); // last: every other parameter must be read before
     Ok((
         Selection {
             bbox,
@@ -85,7 +129,7 @@ fn parse_selection(q: &mut QueryParams, c: Collection<'_>) -> Result<(Selection,
 }
 
 /// One feature as GeoJSON with full-resolution geometry, keeping only `properties` if given.
-fn encode(item: Item<'_>, collection: &str, properties: Option<&[String]>) -> Value {
+fn encode(item: Item<'_>, collection: &str, properties: Option<&[String]>, crs: &Projector) -> Result<Value, ApiError> {
     let mut v = match item {
         Item::Admin(u) => admin_feature(u, true),
         Item::Point(f) => place_feature(f, collection, None),
@@ -93,7 +137,10 @@ fn encode(item: Item<'_>, collection: &str, properties: Option<&[String]>) -> Va
     if let (Some(keep), Some(props)) = (properties, v.get_mut("properties").and_then(Value::as_object_mut)) {
         props.retain(|k, _| keep.contains(k));
     }
-    v
+    if crs.crs() != OutputCrs::Crs84 {
+        project_geometry(&mut v["geometry"], crs)?;
+    }
+    Ok(v)
 }
 
 /// The request's query pairs except `f` and `offset` (for paging and alternate links).
@@ -143,11 +190,16 @@ pub async fn get_items(
 ) -> Result<Response, ApiError> {
     let c = find(&s.atlas, &id)?;
     let fmt = negotiate(&mut q, &headers)?;
+    let crs = parse_crs(&mut q, "crs")?;
     let (sel, properties) = parse_selection(&mut q, c)?;
     q.finish()?;
     let page = features::select(&s.atlas, c, &sel)?;
     let returned = page.items.len();
-    let feats: Vec<Value> = page.items.into_iter().map(|i| encode(i, c.id(), properties.as_deref())).collect();
+    let feats: Vec<Value> = page
+        .items
+        .into_iter()
+        .map(|i| encode(i, c.id(), properties.as_deref(), &crs))
+        .collect::<Result<_, _>>()?;
     let links = page_links(
         &Base::from_headers(&headers),
         c.id(),
@@ -164,7 +216,7 @@ pub async fn get_items(
         "links": links,
         "features": feats,
     });
-    Ok(reply(fmt, &headers, &doc, GEOJSON, html::items, true))
+    Ok(with_content_crs(reply(fmt, &headers, &doc, GEOJSON, html::items, true), crs.crs()))
 }
 
 /// `GET /collections/{id}/items/{featureId}`: one feature; 404 for an unknown id.
@@ -177,11 +229,12 @@ pub async fn get_item(
     let c = find(&s.atlas, &id)?;
     let fmt = negotiate(&mut q, &headers)?;
     let properties = parse_properties(&mut q, c)?;
+    let crs = parse_crs(&mut q, "crs")?;
     q.finish()?;
     let item = features::feature(&s.atlas, c, &feature_id)
         .ok_or_else(|| ApiError::NotFound(format!("no feature '{feature_id}' in collection '{id}'")))?;
     let base = Base::from_headers(&headers);
-    let mut doc = encode(item, c.id(), properties.as_deref());
+    let mut doc = encode(item, c.id(), properties.as_deref(), &crs)?;
     let path = format!("/collections/{id}/items/{}", item.id());
     let mut links = self_and_alternate(&base, &path, &[], GEOJSON, fmt == Format::Html);
     links.push(link(
@@ -191,5 +244,5 @@ pub async fn get_item(
         "the collection",
     ));
     doc["links"] = Value::Array(links);
-    Ok(reply(fmt, &headers, &doc, GEOJSON, html::item, false))
+    Ok(with_content_crs(reply(fmt, &headers, &doc, GEOJSON, html::item, false), crs.crs()))
 }
