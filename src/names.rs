@@ -98,8 +98,54 @@ pub fn strip_admin_suffix(name: &str) -> &str {
     if stem.chars().count() < 2 { name } else { stem }
 }
 
+/// Place names whose reading differs from the everyday reading of their characters
+/// (`六安` is Lu'an, `乐亭` is Laoting). The `pinyin` crate knows single characters only,
+/// so these phrase readings are listed here; checked before [`CHAR_READINGS`].
+const PHRASE_READINGS: [(&str, &str); 27] = [
+    ("六安", "luan"),
+    ("六合", "luhe"),
+    ("番禺", "panyu"),
+    ("乐清", "yueqing"),
+    ("乐亭", "laoting"),
+    ("单县", "shanxian"),
+    ("铅山", "yanshan"),
+    ("蔚县", "yuxian"),
+    ("浚县", "xunxian"),
+    ("尉犁", "yuli"),
+    ("筠连", "junlian"),
+    ("枞阳", "zongyang"),
+    ("洪洞", "hongtong"),
+    ("中牟", "zhongmu"),
+    ("牟平", "muping"),
+    ("大埔", "dabu"),
+    ("什邡", "shifang"),
+    ("覃塘", "qintang"),
+    ("会稽", "kuaiji"),
+    ("涡阳", "guoyang"),
+    ("东阿", "dong'e"),
+    ("繁峙", "fanshi"),
+    ("长子", "zhangzi"),
+    ("解州", "xiezhou"),
+    ("莘县", "shenxian"),
+    ("秭归", "zigui"),
+    ("蚌埠", "bengbu"),
+];
+
+/// Characters whose reading in place names differs from the `pinyin` crate's default
+/// (`长沙` is Changsha, not Zhangsha; `重庆` Chongqing; `成都` Chengdu; `泊头` Botou).
+const CHAR_READINGS: [(char, &str); 7] = [
+    ('长', "chang"),
+    ('重', "chong"),
+    ('厦', "xia"),
+    ('都', "du"),
+    ('泊', "bo"),
+    ('藏', "zang"),
+    ('蚌', "beng"),
+];
+
 /// Toneless pinyin, syllables joined and the first letter capitalised (`泊头` → `Botou`);
-/// non-Chinese characters are kept as they are.
+/// non-Chinese characters are kept as they are. Place-name readings
+/// ([`PHRASE_READINGS`], [`CHAR_READINGS`]) take precedence over everyday ones.
 ///
 /// # Examples
 /// ```
@@ -110,11 +156,19 @@ pub fn strip_admin_suffix(name: &str) -> &str {
 #[must_use]
 pub fn to_pinyin(text: &str) -> String {
     let mut out = String::new();
-    for (ch, py) in text.chars().zip(text.to_pinyin()) {
-        match py {
-            Some(p) => out.push_str(p.plain()),
-            None => out.push(ch),
+    let mut rest = text;
+    while let Some(ch) = rest.chars().next() {
+        if let Some((phrase, reading)) = PHRASE_READINGS.iter().find(|(p, _)| rest.starts_with(p)) {
+            out.push_str(reading);
+            rest = &rest[phrase.len()..];
+            continue;
         }
+        match (CHAR_READINGS.iter().find(|(c, _)| *c == ch), ch.to_pinyin()) {
+            (Some((_, r)), _) => out.push_str(r),
+            (None, Some(p)) => out.push_str(p.plain()),
+            (None, None) => out.push(ch),
+        }
+        rest = &rest[ch.len_utf8()..];
     }
     let mut chars = out.chars();
     chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
@@ -143,6 +197,15 @@ mod tests {
             ("醴陵市", "Liling"),
             ("临湘市", "Linxiang"),
             ("内蒙古自治区", "Neimenggu"),
+            ("长沙市", "Changsha"),
+            ("重庆市", "Chongqing"),
+            ("厦门市", "Xiamen"),
+            ("成都市", "Chengdu"),
+            ("六安市", "Luan"),
+            ("六盘水市", "Liupanshui"),
+            ("长子县", "Zhangzi"),
+            ("西藏自治区", "Xizang"),
+            ("蚌埠市", "Bengbu"),
         ] {
             assert_eq!(admin_name_pinyin(zh), py, "{zh}");
         }

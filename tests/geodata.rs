@@ -4,7 +4,6 @@
 mod common;
 use cluster_atlas::analysis::reverse_geocode;
 use cluster_atlas::model::AdminLevel;
-use geo::Validation;
 use std::collections::HashSet;
 
 #[test]
@@ -74,13 +73,19 @@ fn areas_come_from_an_equal_area_projection() {
 }
 
 #[test]
-fn county_boundaries_are_valid_polygons() {
+fn rings_are_closed_oriented_and_have_area() {
+    use geo::{Area, Winding};
     let atlas = common::atlas();
-    let invalid: Vec<_> = atlas
-        .admin_units(AdminLevel::County)
-        .iter()
-        .filter(|u| !u.geometry.is_valid())
-        .map(|u| u.code)
-        .collect();
-    assert!(invalid.len() <= 5, "{} invalid counties: {invalid:?}", invalid.len());
+    for level in AdminLevel::ALL {
+        for u in atlas.admin_units(level) {
+            assert!(!u.geometry.0.is_empty(), "{}", u.code);
+            for p in &u.geometry {
+                for (i, ring) in std::iter::once(p.exterior()).chain(p.interiors()).enumerate() {
+                    assert!(ring.is_closed() && ring.0.len() >= 4, "{} ring {i}", u.code);
+                    assert_eq!(ring.is_ccw(), i == 0, "{}: exterior ccw, holes cw (ring {i})", u.code);
+                }
+                assert!(p.unsigned_area() > 0.0, "{}", u.code);
+            }
+        }
+    }
 }
