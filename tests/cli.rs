@@ -88,7 +88,8 @@ fn reverse_csv_appends_codes_and_names() {
 fn reverse_csv_errors_name_file_line_and_column_and_write_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("bad.csv");
-    std::fs::write(&input, "lon,lat\n116.5,38.0\nabc,38.0\n116.5,95\n").unwrap();
+    // CRLF line ends, as spreadsheets write them: line numbers must still be right.
+    std::fs::write(&input, "lon,lat\r\n116.5,38.0\r\nabc,38.0\r\n116.5,95\r\n").unwrap();
     let out = dir.path().join("out.csv");
     let d = data();
     let o = run(&[
@@ -102,8 +103,8 @@ fn reverse_csv_errors_name_file_line_and_column_and_write_nothing() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
-    assert!(err.contains("bad.csv: line 3: column 'lon': 'abc' is not a number"), "{err}");
-    assert!(err.contains("bad.csv: line 4: coordinate out of range: lat 95"), "{err}");
+    assert!(err.contains("bad.csv:3:1: column 'lon': 'abc' is not a number"), "{err}");
+    assert!(err.contains("bad.csv:4: coordinate out of range: lat 95"), "{err}");
     assert_eq!(std::fs::read_to_string(&out).unwrap_or_default(), "", "nothing written on error");
 }
 

@@ -2,6 +2,7 @@
 
 use crate::analysis;
 use crate::atlas::Atlas;
+use crate::load::import::{Problem, read_csv_table};
 use crate::model::{AdminLevel, AdminUnit};
 use anyhow::{Context, bail};
 use std::io::Write;
@@ -88,55 +89,56 @@ fn added_values(u: Option<&AdminUnit>) -> [String; 5] {
     }
 }
 
-/// Reads `path` (header with `lon`, `lat`), writes every row with [`ADDED_COLUMNS`]
-/// appended (empty where no county contains the point). Validates every row before
-/// writing anything; errors name the file, line and column.
+/// Reads `path` (header with `lon`, `lat`; UTF-8 or GBK), writes every row with
+/// [`ADDED_COLUMNS`] appended (empty where no county contains the point). Validates every
+/// row before writing anything; errors name the file, line and column.
 ///
 /// # Errors
 /// Unreadable file, missing columns, or a bad number / out-of-range coordinate.
 pub fn reverse_csv(atlas: &Atlas, path: &std::path::Path, out: impl Write) -> anyhow::Result<()> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(false)
-        .from_path(path)
-        .with_context(|| format!("reading {}", path.display()))?;
-    let headers = reader
-        .headers()
-        .with_context(|| format!("{}: reading the header", path.display()))?
-        .clone();
-    let col = |name: &str| headers.iter().position(|h| h.trim().eq_ignore_ascii_case(name));
-    let (Some(ilon), Some(ilat)) = (
-        col("lon").or_else(|| col("lng")).or_else(|| col("longitude")),
-        col("lat").or_else(|| col("latitude")),
-    ) else {
-        bail!("{}: line 1: the header needs 'lon' and 'lat' columns", path.display());
+    let report = |problems: Vec<Problem>| {
+        let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        anyhow::anyhow!("{} problem(s):\n{}", lines.len(), lines.join("\n"))
     };
-    let mut rows = Vec::new();
+    let table = read_csv_table(path).map_err(report)?;
+    let (Some(ilon), Some(ilat)) = (table.column(&["lon", "lng", "longitude"]), table.column(&["lat", "latitude"])) else {
+        return Err(report(vec![Problem::new(
+            path,
+            Some(1),
+            None,
+            "the header needs 'lon' and 'lat' columns",
+        )]));
+    };
+    let mut points = Vec::with_capacity(table.rows.len());
     let mut problems = Vec::new();
-    for rec in reader.records() {
-        let rec = rec.with_context(|| format!("{}: malformed CSV", path.display()))?;
-        let line = rec.position().map_or(0, csv::Position::line);
-        let num = |i: usize, name: &str| -> Result<f64, String> {
-            let v = rec.get(i).unwrap_or("").trim();
-            v.parse::<f64>()
-                .map_err(|_| format!("{}: line {line}: column '{name}': '{v}' is not a number", path.display()))
+    for row in &table.rows {
+        let num = |i: usize, name: &str| -> Result<f64, Problem> {
+            let v = row.fields[i].trim();
+            v.parse::<f64>().map_err(|_| {
+                Problem::new(
+                    path,
+                    Some(row.line),
+                    Some(i as u64 + 1),
+                    format!("column '{name}': '{v}' is not a number"),
+                )
+            })
         };
         match (num(ilon, "lon"), num(ilat, "lat")) {
             (Ok(lon), Ok(lat)) => match analysis::reverse::validate_lon_lat(lon, lat) {
-                Ok(_) => rows.push((rec, lon, lat)),
-                Err(e) => problems.push(format!("{}: line {line}: {e}", path.display())),
+                Ok(_) => points.push((lon, lat)),
+                Err(e) => problems.push(Problem::new(path, Some(row.line), None, e.to_string())),
             },
             (Err(e), _) | (_, Err(e)) => problems.push(e),
         }
     }
     if !problems.is_empty() {
-        bail!("{} invalid row(s):\n{}", problems.len(), problems.join("\n"));
+        return Err(report(problems));
     }
     let mut w = csv::Writer::from_writer(out);
-    w.write_record(headers.iter().chain(ADDED_COLUMNS))?;
-    for (rec, lon, lat) in rows {
-        let unit = analysis::reverse_geocode(atlas, AdminLevel::County, lon, lat)?;
-        let added = added_values(unit);
-        w.write_record(rec.iter().chain(added.iter().map(String::as_str)))?;
+    w.write_record(table.headers.iter().map(String::as_str).chain(ADDED_COLUMNS))?;
+    for (row, (lon, lat)) in table.rows.iter().zip(points) {
+        let added = added_values(analysis::reverse_geocode(atlas, AdminLevel::County, lon, lat)?);
+        w.write_record(row.fields.iter().chain(added.iter()))?;
     }
     w.flush()?;
     Ok(())

@@ -26,7 +26,8 @@ pub struct Problem {
 }
 
 impl Problem {
-    fn new(path: &Path, line: Option<u64>, column: Option<u64>, message: impl Into<String>) -> Self {
+    /// A problem at `path`, optionally at a 1-based line and column.
+    pub fn new(path: &Path, line: Option<u64>, column: Option<u64>, message: impl Into<String>) -> Self {
         Self {
             path: path.to_path_buf(),
             line,
