@@ -1,5 +1,7 @@
 //! Pure, synchronous questions over an [`crate::atlas::Atlas`]: no IO, no HTTP.
 
+pub mod classify;
+pub mod density;
 pub mod features;
 pub mod nearest;
 pub mod placement;

@@ -7,10 +7,16 @@
 pub mod names;
 
 use crate::model::{AdminCode, AdminLevel, AdminUnit, PlaceFeature};
-use geo::{BoundingRect, Point};
+use geo::{BoundingRect, MultiPolygon, Point, Simplify};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
 use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// Douglas–Peucker tolerance, in degrees, of [`Atlas::admin_simplified`] (about 1.1 km
+/// north–south): small enough for a national choropleth, large enough that all counties
+/// serialize to well under 5 MB of GeoJSON.
+pub const SIMPLIFY_TOLERANCE_DEG: f64 = 0.01;
 
 /// R-tree entry: the bounding box of one admin unit with its index in the level's `Vec`.
 pub type EnvelopeEntry = GeomWithData<Rectangle<[f64; 2]>, usize>;
@@ -21,6 +27,8 @@ struct AdminLayer {
     units: Vec<AdminUnit>,
     tree: RTree<EnvelopeEntry>,
     by_code: HashMap<AdminCode, usize>,
+    /// Generalised boundaries for display, computed on first use (see [`Atlas::admin_simplified`]).
+    simplified: OnceLock<Vec<MultiPolygon<f64>>>,
 }
 
 impl AdminLayer {
@@ -41,6 +49,7 @@ impl AdminLayer {
             units,
             tree: RTree::bulk_load(entries),
             by_code,
+            simplified: OnceLock::new(),
         }
     }
 }
@@ -136,6 +145,18 @@ impl Atlas {
     #[must_use]
     pub fn admin_units(&self, level: AdminLevel) -> &[AdminUnit] {
         &self.admin[slot(level)].units
+    }
+
+    /// Generalised boundaries of the units of `level`, in [`Atlas::admin_units`] order:
+    /// Douglas–Peucker at [`SIMPLIFY_TOLERANCE_DEG`] (rings keep at least 4 points, so
+    /// every unit stays drawable). Computed once on first call, then shared; neighbours are
+    /// simplified independently, so shared borders may show slivers at full zoom.
+    #[must_use]
+    pub fn admin_simplified(&self, level: AdminLevel) -> &[MultiPolygon<f64>] {
+        let layer = &self.admin[slot(level)];
+        layer
+            .simplified
+            .get_or_init(|| layer.units.iter().map(|u| u.geometry.simplify(SIMPLIFY_TOLERANCE_DEG)).collect())
     }
 
     /// The unit of `level` with this code, if any.
