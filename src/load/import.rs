@@ -576,14 +576,7 @@ fn geojson_feature(atlas: &Atlas, raw: &RawValue, n: usize, datum: Datum) -> Res
     if f.get("type").and_then(Value::as_str) != Some("Feature") {
         return Err("not a Feature".into());
     }
-    let coords = f
-        .pointer("/geometry/coordinates")
-        .and_then(Value::as_array)
-        .filter(|_| f.pointer("/geometry/type").and_then(Value::as_str) == Some("Point"))
-        .ok_or("geometry must be a Point")?;
-    let (Some(lon), Some(lat)) = (coords.first().and_then(Value::as_f64), coords.get(1).and_then(Value::as_f64)) else {
-        return Err("Point coordinates must be two numbers".into());
-    };
+    let (lon, lat) = super::points::point_coordinates(&f)?;
     let placement = exact_point(atlas, datum, lon, lat)?;
     let mut props = f.get("properties").and_then(Value::as_object).cloned().unwrap_or_default();
     let name = ["name_zh", "name"]

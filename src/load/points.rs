@@ -48,14 +48,7 @@ pub fn read_point_layer(path: &Path) -> LoadResult<Vec<PlaceFeature>> {
 /// # Errors
 /// A message saying what is missing or malformed.
 pub fn place_from_geojson(f: &Value) -> Result<PlaceFeature, String> {
-    let coords = f
-        .pointer("/geometry/coordinates")
-        .and_then(Value::as_array)
-        .filter(|_| f.pointer("/geometry/type").and_then(Value::as_str) == Some("Point"))
-        .ok_or("geometry must be a Point")?;
-    let (Some(lon), Some(lat)) = (coords.first().and_then(Value::as_f64), coords.get(1).and_then(Value::as_f64)) else {
-        return Err("Point coordinates must be two numbers".into());
-    };
+    let (lon, lat) = point_coordinates(f)?;
     if !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) {
         return Err(format!("coordinates ({lon}, {lat}) are out of range"));
     }
@@ -91,4 +84,20 @@ pub fn place_from_geojson(f: &Value) -> Result<PlaceFeature, String> {
         id,
         properties,
     })
+}
+
+/// The `(lon, lat)` of a GeoJSON Feature whose geometry is a Point (not range-checked).
+///
+/// # Errors
+/// A message if the geometry is not a Point with two numeric coordinates.
+pub fn point_coordinates(f: &Value) -> Result<(f64, f64), String> {
+    let coords = f
+        .pointer("/geometry/coordinates")
+        .and_then(Value::as_array)
+        .filter(|_| f.pointer("/geometry/type").and_then(Value::as_str) == Some("Point"))
+        .ok_or("geometry must be a Point")?;
+    match (coords.first().and_then(Value::as_f64), coords.get(1).and_then(Value::as_f64)) {
+        (Some(lon), Some(lat)) => Ok((lon, lat)),
+        _ => Err("Point coordinates must be two numbers".into()),
+    }
 }
