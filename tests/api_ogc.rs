@@ -395,3 +395,120 @@ async fn unsupported_crs_is_400_naming_the_parameter() {
     let list: Vec<&str> = c.json["crs"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
     assert!(list.contains(&"http://www.opengis.net/def/crs/EPSG/0/3857") && list.contains(&"http://www.opengis.net/def/crs/EPSG/0/4490"));
 }
+
+/// `GET /collections/{c}/items` with a URL-encoded CQL2 `filter` (and extra raw query).
+async fn filtered(c: &str, filter: &str, extra: &str) -> common::Reply {
+    let q = serde_urlencoded::to_string([("filter", filter)]).unwrap();
+    get(&format!("/collections/{c}/items?{q}&limit=1000{extra}")).await
+}
+
+fn cluster_count(pred: impl Fn(&serde_json::Map<String, Value>) -> bool) -> usize {
+    atlas()
+        .point_layer("clusters")
+        .unwrap()
+        .features()
+        .iter()
+        .filter(|f| pred(&f.properties))
+        .count()
+}
+
+#[tokio::test]
+async fn cql2_text_comparison_and_logic_match_the_atlas() {
+    let is = |p: &serde_json::Map<String, Value>, k: &str, v: &str| p.get(k).and_then(Value::as_str) == Some(v);
+    let r = filtered("clusters", "industry='foundry'", "").await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    let foundry = cluster_count(|p| is(p, "industry", "foundry"));
+    assert!(foundry > 0);
+    assert_eq!(r.json["numberMatched"], foundry);
+    assert!(
+        r.json["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["properties"]["industry"] == "foundry")
+    );
+
+    let r = filtered("clusters", "industry = 'foundry' AND province_code = '130000'", "").await;
+    assert_eq!(
+        r.json["numberMatched"],
+        cluster_count(|p| is(p, "industry", "foundry") && is(p, "province_code", "130000"))
+    );
+    let r = filtered("clusters", "industry = 'foundry' OR industry = 'ceramics'", "").await;
+    let either = cluster_count(|p| is(p, "industry", "foundry") || is(p, "industry", "ceramics"));
+    assert_eq!(r.json["numberMatched"], either);
+    let r = filtered("clusters", "industry IN ('foundry', 'ceramics')", "").await;
+    assert_eq!(r.json["numberMatched"], either);
+    let r = filtered("clusters", "NOT (industry = 'foundry')", "").await;
+    let not = cluster_count(|p| p.get("industry").and_then(Value::as_str).is_some_and(|v| v != "foundry"));
+    assert_eq!(r.json["numberMatched"], not);
+    let r = filtered("clusters", "industry IS NULL", "").await;
+    assert_eq!(
+        r.json["numberMatched"],
+        cluster_count(|p| p.get("industry").is_none_or(Value::is_null))
+    );
+    let r = filtered("clusters", "name_zh LIKE '%铸造%'", "").await;
+    assert_eq!(
+        r.json["numberMatched"],
+        cluster_count(|p| p["name_zh"].as_str().unwrap().contains("铸造"))
+    );
+    let firms = |p: &serde_json::Map<String, Value>| p.get("firms").and_then(Value::as_f64);
+    let r = filtered("clusters", "firms BETWEEN 100 AND 1000", "").await;
+    let between = cluster_count(|p| firms(p).is_some_and(|n| (100.0..=1000.0).contains(&n)));
+    assert!(between > 0);
+    assert_eq!(r.json["numberMatched"], between);
+    let r = filtered("clusters", "firms > 500", "").await;
+    assert_eq!(r.json["numberMatched"], cluster_count(|p| firms(p).is_some_and(|n| n > 500.0)));
+}
+
+#[tokio::test]
+async fn cql2_json_and_spatial_filters() {
+    let json = r#"{"op": "=", "args": [{"property": "industry"}, "foundry"]}"#;
+    let r = filtered("clusters", json, "&filter-lang=cql2-json").await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(
+        r.json["numberMatched"],
+        cluster_count(|p| p.get("industry").and_then(Value::as_str) == Some("foundry"))
+    );
+
+    let box_wkt = "POLYGON((116.5 38.0, 116.7 38.0, 116.7 38.2, 116.5 38.2, 116.5 38.0))";
+    let spatial = filtered("counties", &format!("S_INTERSECTS(geometry, {box_wkt})"), "&properties=code").await;
+    assert_eq!(spatial.status, 200, "{}", spatial.json);
+    let by_bbox = get("/collections/counties/items?bbox=116.5,38.0,116.7,38.2&properties=code").await;
+    assert_eq!(ids(&spatial.json), ids(&by_bbox.json));
+    assert!(ids(&spatial.json).contains(&"130981".to_owned()));
+
+    // Hebei's rough box: clusters within it, counted from the atlas.
+    let (w, s, e, n) = (113.4, 36.0, 119.9, 42.7);
+    let poly = format!("POLYGON(({w} {s}, {e} {s}, {e} {n}, {w} {n}, {w} {s}))");
+    let r = filtered("clusters", &format!("S_WITHIN(geometry, {poly})"), "").await;
+    let inside = atlas()
+        .point_layer("clusters")
+        .unwrap()
+        .features()
+        .iter()
+        .filter(|f| f.point.x() > w && f.point.x() < e && f.point.y() > s && f.point.y() < n)
+        .count();
+    assert!(inside > 0);
+    assert_eq!(r.json["numberMatched"], inside);
+}
+
+#[tokio::test]
+async fn invalid_filters_are_400_problems() {
+    assert_problem(&filtered("clusters", "industry ==", "").await, 400, Some("filter"));
+    assert_problem(&filtered("clusters", "colour = 'red'", "").await, 400, Some("filter"));
+    assert_problem(
+        &filtered("clusters", "{not json", "&filter-lang=cql2-json").await,
+        400,
+        Some("filter"),
+    );
+    assert_problem(
+        &filtered("clusters", "industry = 'foundry'", "&filter-lang=sql").await,
+        400,
+        Some("filter-lang"),
+    );
+    assert_problem(
+        &filtered("clusters", "industry = 'foundry'", "&filter-crs=EPSG:3857").await,
+        400,
+        Some("filter-crs"),
+    );
+}

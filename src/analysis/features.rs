@@ -254,6 +254,8 @@ pub struct Selection {
     pub offset: usize,
     /// Most features to return, 1..=[`MAX_LIMIT`].
     pub limit: usize,
+    /// A CQL2 filter (see [`parse_filter`]); features match when it evaluates to TRUE.
+    pub filter: Option<cql2::Expr>,
 }
 
 impl Default for Selection {
@@ -263,6 +265,7 @@ impl Default for Selection {
             equals: Vec::new(),
             offset: 0,
             limit: DEFAULT_LIMIT,
+            filter: None,
         }
     }
 }
@@ -321,9 +324,107 @@ pub fn select<'a>(atlas: &'a Atlas, collection: Collection<'a>, sel: &Selection)
             .map(Item::Point)
             .collect(),
     };
+    let matched = match &sel.filter {
+        None => matched,
+        Some(expr) => apply_filter(expr, matched, &queryables)?,
+    };
     let number_matched = matched.len();
     let items = matched.into_iter().skip(sel.offset).take(sel.limit.min(MAX_LIMIT)).collect();
     Ok(Page { items, number_matched })
+}
+
+/// Which language a filter is written in (`filter-lang`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilterLang {
+    /// CQL2 text, e.g. `industry = 'foundry' AND firms > 100`.
+    Cql2Text,
+    /// CQL2 JSON, e.g. `{"op": "=", "args": [{"property": "industry"}, "foundry"]}`.
+    Cql2Json,
+}
+
+/// Parses a CQL2 filter (with the `cql2` crate) and checks that every property it names is
+/// a queryable of `collection` (or `geometry`).
+///
+/// # Errors
+/// [`AnalysisError::InvalidArgument`] naming `filter`, with the parser's message.
+pub fn parse_filter(collection: Collection<'_>, text: &str, lang: FilterLang) -> AnalysisResult<cql2::Expr> {
+    let expr = match lang {
+        FilterLang::Cql2Text => cql2::parse_text(text).map_err(|e| invalid("filter", format!("invalid CQL2 text: {e}")))?,
+        FilterLang::Cql2Json => cql2::parse_json(text).map_err(|e| invalid("filter", format!("invalid CQL2 JSON: {e}")))?,
+    };
+    let queryables = collection.queryables();
+    let mut names = Vec::new();
+    walk(&expr, &mut |e| {
+        if let cql2::Expr::Property { property } = e {
+            names.push(property.clone());
+        }
+    });
+    if let Some(bad) = names.iter().find(|n| *n != "geometry" && !queryables.iter().any(|q| &q.name == *n)) {
+        let known: Vec<&str> = queryables.iter().map(|q| q.name.as_str()).collect();
+        return Err(invalid(
+            "filter",
+            format!(
+                "filter names unknown property '{bad}'; queryables of '{}': geometry, {}",
+                collection.id(),
+                known.join(", ")
+            ),
+        ));
+    }
+    Ok(expr)
+}
+
+/// Visits an expression and all its sub-expressions.
+fn walk(e: &cql2::Expr, f: &mut impl FnMut(&cql2::Expr)) {
+    f(e);
+    let children: &[Box<cql2::Expr>] = match e {
+        cql2::Expr::Operation { args, .. } => args,
+        cql2::Expr::Interval { interval } => interval,
+        cql2::Expr::BBox { bbox } => bbox,
+        cql2::Expr::Array(a) => a,
+        _ => &[],
+    };
+    children.iter().for_each(|c| walk(c, f));
+}
+
+/// Keeps the items the filter evaluates to TRUE for. Each item is presented to the
+/// evaluator as `{"id", "properties", "geometry"}` with every queryable present (`null` when
+/// missing); the geometry is only built when the filter names it.
+fn apply_filter<'a>(expr: &cql2::Expr, items: Vec<Item<'a>>, queryables: &[Queryable]) -> AnalysisResult<Vec<Item<'a>>> {
+    let mut spatial = false;
+    walk(expr, &mut |e| {
+        if matches!(e, cql2::Expr::Property { property } if property == "geometry") {
+            spatial = true;
+        }
+    });
+    let mut out = Vec::new();
+    for item in items {
+        let record = filter_record(item, queryables, spatial);
+        // An expression left unreduced involves a null (e.g. `firms > 100` where `firms` is
+        // null): unknown, so not a match, as in SQL. Property names were checked up front.
+        match expr.clone().matches(Some(&record)) {
+            Ok(true) => out.push(item),
+            Ok(false) | Err(cql2::Error::NonReduced()) => {}
+            Err(e) => return Err(invalid("filter", format!("cannot evaluate filter: {e}"))),
+        }
+    }
+    Ok(out)
+}
+
+fn filter_record(item: Item<'_>, queryables: &[Queryable], spatial: bool) -> Value {
+    let (mut props, geometry) = match item {
+        Item::Admin(u) => {
+            let g = spatial.then(|| serde_json::to_value(geojson::Geometry::new(geojson::GeometryValue::from(&u.geometry))));
+            (crate::geojson_out::admin_properties(u), g.and_then(Result::ok))
+        }
+        Item::Point(f) => {
+            let g = serde_json::json!({"type": "Point", "coordinates": [f.point.x(), f.point.y()]});
+            (f.properties.clone(), Some(g))
+        }
+    };
+    for q in queryables {
+        props.entry(q.name.clone()).or_insert(Value::Null);
+    }
+    serde_json::json!({"id": item.id(), "properties": props, "geometry": geometry.unwrap_or(Value::Null)})
 }
 
 /// The feature of `collection` with this id (an admin code, or a point feature id).
@@ -339,10 +440,12 @@ pub fn feature<'a>(atlas: &'a Atlas, collection: Collection<'a>, id: &str) -> Op
 }
 
 /// Admin units whose boundary intersects the box (R-tree on envelopes, then the exact
-/// polygon test), in code order; all units in file order without a box.
+/// polygon test); all units without a box; always in code order.
 fn admin_candidates<'a>(atlas: &'a Atlas, level: AdminLevel, bbox: Option<&Bbox>) -> Vec<&'a AdminUnit> {
     let Some(bbox) = bbox else {
-        return atlas.admin_units(level).iter().collect();
+        let mut all: Vec<&AdminUnit> = atlas.admin_units(level).iter().collect();
+        all.sort_by_key(|u| u.code);
+        return all;
     };
     let mut hits: Vec<&AdminUnit> = bbox
         .rects()

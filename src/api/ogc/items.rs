@@ -10,7 +10,7 @@
 use super::collections::find;
 use super::links::{Base, GEOJSON, HTML, link, self_and_alternate, with_query};
 use super::{Format, html, negotiate, reply};
-use crate::analysis::features::{self, Bbox, Collection, Item, Selection};
+use crate::analysis::features::{self, Bbox, Collection, FilterLang, Item, Selection};
 use crate::api::AppState;
 use crate::api::error::ApiError;
 use crate::api::params::QueryParams;
@@ -108,6 +108,31 @@ fn parse_properties(q: &mut QueryParams, c: Collection<'_>) -> Result<Option<Vec
     }
 }
 
+/// `filter`, `filter-lang` (cql2-text, the default, or cql2-json) and `filter-crs` (CRS84
+/// only: filter geometries are compared with the stored lon/lat).
+fn parse_filter_params(q: &mut QueryParams, c: Collection<'_>) -> Result<Option<cql2::Expr>, ApiError> {
+    let lang = match q.raw("filter-lang") {
+        None | Some("cql2-text") => FilterLang::Cql2Text,
+        Some("cql2-json") => FilterLang::Cql2Json,
+        Some(other) => {
+            return Err(ApiError::bad_parameter(
+                "filter-lang",
+                format!("filter-lang must be cql2-text or cql2-json, got '{other}'"),
+            ));
+        }
+    };
+    if let Some(v) = q.raw("filter-crs") {
+        if v.parse::<OutputCrs>() != Ok(OutputCrs::Crs84) {
+            return Err(ApiError::bad_parameter(
+                "filter-crs",
+                format!("filter-crs must be {}, got '{v}'", OutputCrs::Crs84.uri()),
+            ));
+        }
+    }
+    let Some(text) = q.raw("filter") else { return Ok(None) };
+    Ok(Some(features::parse_filter(c, text, lang)?))
+}
+
 /// Everything an items request selects, from the query string.
 fn parse_selection(q: &mut QueryParams, c: Collection<'_>) -> Result<(Selection, Option<Vec<String>>), ApiError> {
     let bbox_crs = parse_crs(q, "bbox-crs")?;
@@ -116,6 +141,7 @@ fn parse_selection(q: &mut QueryParams, c: Collection<'_>) -> Result<(Selection,
     let offset: usize = q.optional("offset", "a whole number from 0")?.unwrap_or(0);
     let _ignored = q.raw("datetime");
     let properties = parse_properties(q, c)?;
+    let filter = parse_filter_params(q, c)?;
     let equals = q.take_remaining(); // last: every other parameter must be read before
     Ok((
         Selection {
@@ -123,6 +149,7 @@ fn parse_selection(q: &mut QueryParams, c: Collection<'_>) -> Result<(Selection,
             equals,
             offset,
             limit,
+            filter,
         },
         properties,
     ))
