@@ -183,21 +183,38 @@ pub fn search<'a>(atlas: &'a Atlas, q: &str, limit: usize) -> AnalysisResult<Vec
         .iter()
         .filter_map(|e| match_entry(e, &nq, &words).map(|m| (m, e)))
         .collect();
-    let rank = |(m, e): &(MatchKind, &NameEntry)| (*m, e.class, e.name_chars);
+    let order = |a: &(MatchKind, &NameEntry), b: &(MatchKind, &NameEntry)| {
+        (a.0, a.1.class, a.1.name_chars)
+            .cmp(&(b.0, b.1.class, b.1.name_chars))
+            .then_with(|| id_order(atlas, a.1.target, b.1.target))
+    };
     if found.len() > limit {
-        found.select_nth_unstable_by_key(limit - 1, rank);
+        found.select_nth_unstable_by(limit - 1, order);
         found.truncate(limit);
     }
-    let mut hits: Vec<(u8, usize, SearchHit<'a>)> = found
-        .into_iter()
-        .filter_map(|(m, e)| resolve(atlas, e.target, m).map(|h| (e.class, e.name_chars, h)))
-        .collect();
-    hits.sort_by(|a, b| {
-        (a.2.matched, a.0, a.1)
-            .cmp(&(b.2.matched, b.0, b.1))
-            .then_with(|| a.2.id.cmp(&b.2.id))
-    });
-    Ok(hits.into_iter().map(|(_, _, h)| h).collect())
+    found.sort_by(order);
+    Ok(found.into_iter().filter_map(|(m, e)| resolve(atlas, e.target, m)).collect())
+}
+
+/// Orders two targets by id: admin codes numerically (the same as their six-digit text),
+/// feature ids as text, admin units before features.
+fn id_order(atlas: &Atlas, a: NameTarget, b: NameTarget) -> std::cmp::Ordering {
+    let place_id = |layer: usize, feature: usize| {
+        atlas
+            .point_layers()
+            .get(layer)
+            .and_then(|l| l.features().get(feature))
+            .map(|f| f.id.as_str())
+    };
+    let code = |level, i: usize| atlas.admin_units(level).get(i).map(|u| u.code);
+    match (a, b) {
+        (NameTarget::Admin(la, ia), NameTarget::Admin(lb, ib)) => code(la, ia).cmp(&code(lb, ib)),
+        (NameTarget::Admin(..), NameTarget::Place { .. }) => std::cmp::Ordering::Less,
+        (NameTarget::Place { .. }, NameTarget::Admin(..)) => std::cmp::Ordering::Greater,
+        (NameTarget::Place { layer: la, feature: fa }, NameTarget::Place { layer: lb, feature: fb }) => {
+            place_id(la, fa).cmp(&place_id(lb, fb))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -269,6 +286,9 @@ mod tests {
         assert_eq!(ids(&hits), ["botou-casting"]);
         assert_eq!(hits[0].matched, MatchKind::Words);
         assert!(search(&atlas, "shanghai", 10)?.is_empty());
+        // Equal rank at the limit boundary: the id decides, every time.
+        assert_eq!(ids(&search(&atlas, "产业集群", 1)?), ["botou-casting"]);
+        assert_eq!(ids(&search(&atlas, "产业集群", 2)?), ["botou-casting", "liling-ceramics"]);
         Ok(())
     }
 

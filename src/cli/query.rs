@@ -200,7 +200,9 @@ pub fn render_hits(hits: &[Hit<'_>], json: bool) -> String {
         .enumerate()
         .map(|(i, h)| {
             let f = h.feature;
-            let county = f.properties.get("county_name_zh").and_then(serde_json::Value::as_str);
+            let county = ["county_zh", "county_name_zh"]
+                .iter()
+                .find_map(|k| f.properties.get(*k).and_then(serde_json::Value::as_str));
             vec![
                 (i + 1).to_string(),
                 format!("{:.3}", h.distance_m / 1000.0),
