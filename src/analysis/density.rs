@@ -279,6 +279,59 @@ fn measure_value(measure: Measure, unit: &AdminUnit, count: usize, base: usize, 
     }
 }
 
+/// Finest and coarsest H3 resolutions [`hex_density`] accepts (res 2 ≈ 87,000 km² per cell,
+/// res 8 ≈ 0.74 km²).
+pub const H3_RESOLUTIONS: std::ops::RangeInclusive<u8> = 2..=8;
+
+/// One H3 cell with the matching features inside it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HexCount {
+    /// The cell.
+    pub cell: h3o::CellIndex,
+    /// Matching features whose point falls in the cell.
+    pub count: usize,
+    /// The cell boundary as a closed lon/lat ring (first vertex repeated at the end).
+    pub ring: Vec<[f64; 2]>,
+}
+
+/// Counts the matching features per H3 cell of `resolution` (by point location, since cells
+/// have no codes in the data), cells in ascending index order; empty cells are omitted.
+///
+/// # Errors
+/// [`super::AnalysisError::InvalidArgument`] naming `resolution` outside 2..=8.
+pub fn hex_density(atlas: &Atlas, filter: &DensityFilter, resolution: u8) -> AnalysisResult<Vec<HexCount>> {
+    let res = H3_RESOLUTIONS
+        .contains(&resolution)
+        .then(|| h3o::Resolution::try_from(resolution).ok())
+        .flatten()
+        .ok_or_else(|| super::AnalysisError::InvalidArgument {
+            parameter: "resolution",
+            message: format!(
+                "resolution must be between {} and {}, got {resolution}",
+                H3_RESOLUTIONS.start(),
+                H3_RESOLUTIONS.end()
+            ),
+        })?;
+    let mut counts: std::collections::BTreeMap<h3o::CellIndex, usize> = std::collections::BTreeMap::new();
+    for layer in filter.points.layers(atlas) {
+        for f in layer.features().iter().filter(|f| filter.matches(f)) {
+            if let Ok(ll) = h3o::LatLng::new(f.point.y(), f.point.x()) {
+                *counts.entry(ll.to_cell(res)).or_default() += 1;
+            }
+        }
+    }
+    Ok(counts
+        .into_iter()
+        .map(|(cell, count)| {
+            let mut ring: Vec<[f64; 2]> = cell.boundary().iter().map(|v| [v.lng(), v.lat()]).collect();
+            if let Some(&first) = ring.first() {
+                ring.push(first);
+            }
+            HexCount { cell, count, ring }
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -424,6 +477,38 @@ mod tests {
         let (breaks, class) = d.classify(5, Method::Quantile).unwrap();
         assert_eq!(breaks.bounds(), &[2.0, 2.0]);
         assert_eq!(class, [Some(0), None]);
+    }
+
+    #[test]
+    fn hexagons_count_points_by_location() {
+        // Two points 100 m apart share a res-5 cell (≈ 250 km²); a third 2° away does not.
+        let mut far = place("far", 118.0, 38.0);
+        far.industry = Some("foundry".into());
+        let mut near: Vec<PlaceFeature> = [116.0, 116.001].iter().map(|&lon| place(&format!("p{lon}"), lon, 38.0)).collect();
+        for f in &mut near {
+            f.industry = Some("foundry".into());
+        }
+        near.push(far);
+        let a = crate::analysis::proximity::tests_support::atlas_of(near);
+        let filter = DensityFilter::default();
+        let hexes = hex_density(&a, &filter, 5).unwrap();
+        let mut counts: Vec<usize> = hexes.iter().map(|h| h.count).collect();
+        counts.sort_unstable();
+        assert_eq!(counts, [1, 2]);
+        for h in &hexes {
+            assert_eq!(h.ring.len(), 7, "hexagon: 6 vertices + closing one");
+            assert_eq!(h.ring.first(), h.ring.last());
+            assert_eq!(u8::from(h.cell.resolution()), 5);
+        }
+        for bad in [0, 1, 9, 15] {
+            assert!(matches!(
+                hex_density(&a, &filter, bad),
+                Err(crate::analysis::AnalysisError::InvalidArgument {
+                    parameter: "resolution",
+                    ..
+                })
+            ));
+        }
     }
 
     #[test]

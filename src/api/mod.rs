@@ -3,6 +3,7 @@
 
 pub mod body;
 pub mod convert;
+pub mod density;
 pub mod error;
 pub mod health;
 pub mod ogc;
@@ -46,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         .merge(proximity::router())
         .merge(search::router())
         .merge(convert::router())
+        .merge(density::router())
         .fallback(not_found)
         .with_state(state)
         .layer(CompressionLayer::new())

@@ -1,0 +1,278 @@
+//! `GET /density`, `GET /density.csv` and `GET /density/h3`: industry concentration per
+//! admin unit (choropleth-ready GeoJSON or CSV) and per H3 hexagon.
+//!
+//! Measures (`measure=`): `count`; `per_10k_km2` = count / area_km2 × 10,000 (equal-area
+//! area); `share` = count / total matching features; `lq` (location quotient) = (matching
+//! features in unit / all features in unit) ÷ (matching nationally / all nationally), where
+//! "all features" pass every filter except `industry`; `lq` is null where the unit has no
+//! features at all. Class breaks (`method=quantile|equal|jenks`, `classes=2..12`) are
+//! computed over the units with at least one matching feature; the others get `class: null`.
+
+use super::AppState;
+use super::error::ApiError;
+use super::params::QueryParams;
+use crate::analysis::PointFilter;
+use crate::analysis::classify::{Breaks, Method};
+use crate::analysis::density::{self, Density, DensityFilter, DensityQuery, HexCount, Measure};
+use crate::atlas::Atlas;
+use crate::model::AdminLevel;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use geo::MultiPolygon;
+use serde_json::{Map, Value, json};
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/density", get(get_density))
+        .route("/density.csv", get(get_density_csv))
+        .route("/density/h3", get(get_h3))
+}
+
+/// How unit polygons are returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GeometryMode {
+    /// Full-resolution boundaries.
+    Full,
+    /// No geometry (`null`).
+    None,
+    /// Generalised boundaries ([`Atlas::admin_simplified`]), coordinates rounded to 1e-4°.
+    Simplified,
+}
+
+impl std::str::FromStr for GeometryMode {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "true" => Ok(GeometryMode::Full),
+            "false" => Ok(GeometryMode::None),
+            "simplified" => Ok(GeometryMode::Simplified),
+            _ => Err(()),
+        }
+    }
+}
+
+/// Everything `/density` and `/density.csv` accept.
+struct DensityParams {
+    query: DensityQuery,
+    classes: usize,
+    method: Method,
+    all: bool,
+    geometry: GeometryMode,
+}
+
+/// The `layer`, `kind`, `industry` and `designation` filters (unknown values match nothing).
+fn filter_params(q: &mut QueryParams) -> DensityFilter {
+    let mut text = |name| q.raw(name).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+    DensityFilter {
+        points: PointFilter {
+            layer: text("layer"),
+            kind: text("kind"),
+            industry: text("industry"),
+        },
+        designation: text("designation"),
+    }
+}
+
+fn density_params(q: &mut QueryParams) -> Result<DensityParams, ApiError> {
+    let level = q.optional("level", "province, prefecture or county")?.unwrap_or(AdminLevel::County);
+    let measure = q.optional("measure", "count, per_10k_km2, share or lq")?.unwrap_or(Measure::Count);
+    let classes = q.optional("classes", "an integer between 2 and 12")?.unwrap_or(5);
+    let method = q.optional("method", "quantile, equal or jenks")?.unwrap_or(Method::Quantile);
+    let all = q.flag("all", false)?;
+    let geometry = q
+        .optional("geometry", "true, false or simplified")?
+        .unwrap_or(GeometryMode::Simplified);
+    let filter = filter_params(q);
+    Ok(DensityParams {
+        query: DensityQuery { level, measure, filter },
+        classes,
+        method,
+        all,
+        geometry,
+    })
+}
+
+/// `GET /density?level=county&measure=count[&industry=&kind=&designation=&layer=][&classes=5]
+/// [&method=quantile][&all=false][&geometry=simplified]` → a FeatureCollection of units
+/// (only those with count > 0 unless `all=true`) with `count`, `value` and `class`, and
+/// top-level `measure`, `filters`, `total`, `breaks` and `definition`.
+async fn get_density(State(s): State<AppState>, mut q: QueryParams) -> Result<impl IntoResponse, ApiError> {
+    let p = density_params(&mut q)?;
+    q.finish()?;
+    let d = density::density(&s.atlas, &p.query);
+    let (breaks, classes) = d.classify(p.classes, p.method)?;
+    let features = rows(&d, &classes, p.all)
+        .map(|(i, class)| unit_feature(&s.atlas, &d, i, class, p.geometry))
+        .collect::<Vec<_>>();
+    let mut body = summary(&d, &p, &breaks);
+    body.insert("type".into(), json!("FeatureCollection"));
+    body.insert("features".into(), Value::Array(features));
+    Ok(([(header::CONTENT_TYPE, "application/geo+json")], Json(Value::Object(body))))
+}
+
+/// `GET /density.csv` with the `/density` parameters (`geometry` is accepted and ignored):
+/// one row per unit, UTF-8 with a byte-order mark so spreadsheet programs read the Chinese
+/// names correctly.
+async fn get_density_csv(State(s): State<AppState>, mut q: QueryParams) -> Result<impl IntoResponse, ApiError> {
+    let p = density_params(&mut q)?;
+    q.finish()?;
+    let d = density::density(&s.atlas, &p.query);
+    let (_, classes) = d.classify(p.classes, p.method)?;
+    let mut w = csv::Writer::from_writer("\u{feff}".as_bytes().to_vec());
+    let header = [
+        "code",
+        "name_zh",
+        "name_pinyin",
+        "level",
+        "province_code",
+        "prefecture_code",
+        "area_km2",
+        "count",
+        "base_count",
+        "value",
+        "class",
+    ];
+    let csv_error = |e: csv::Error| ApiError::Internal(format!("writing CSV: {e}"));
+    w.write_record(header).map_err(csv_error)?;
+    for (i, class) in rows(&d, &classes, p.all) {
+        let u = &d.units[i];
+        let opt = |v: Option<String>| v.unwrap_or_default();
+        w.write_record([
+            u.unit.code.to_string(),
+            u.unit.name_zh.clone(),
+            u.unit.name_pinyin.clone(),
+            u.unit.level.name().to_owned(),
+            u.unit.province_code.to_string(),
+            opt(u.unit.prefecture_code.map(|c| c.to_string())),
+            format!("{:.3}", u.unit.area_km2),
+            u.count.to_string(),
+            u.base_count.to_string(),
+            opt(u.value.map(|v| v.to_string())),
+            opt(class.map(|c| c.to_string())),
+        ])
+        .map_err(csv_error)?;
+    }
+    let bytes = w.into_inner().map_err(|e| ApiError::Internal(format!("writing CSV: {e}")))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"density.csv\""),
+        ],
+        bytes,
+    ))
+}
+
+/// `GET /density/h3?resolution=2..8[&industry=&kind=&designation=&layer=]` → H3 hexagons
+/// (GeoJSON Polygons) with `h3`, `resolution` and `count`; empty cells are omitted.
+async fn get_h3(State(s): State<AppState>, mut q: QueryParams) -> Result<impl IntoResponse, ApiError> {
+    let resolution: u8 = q.required("resolution", "an integer between 2 and 8")?;
+    let filter = filter_params(&mut q);
+    q.finish()?;
+    let hexes = density::hex_density(&s.atlas, &filter, resolution)?;
+    let total: usize = hexes.iter().map(|h| h.count).sum();
+    let features: Vec<Value> = hexes.iter().map(|h| hex_feature(h, resolution)).collect();
+    let body = json!({
+        "type": "FeatureCollection",
+        "resolution": resolution,
+        "filters": filters_json(&filter),
+        "total": total,
+        "features": features,
+    });
+    Ok(([(header::CONTENT_TYPE, "application/geo+json")], Json(body)))
+}
+
+/// Indexes of the units to list (count > 0 unless `all`) with their class.
+fn rows<'a>(d: &'a Density<'_>, classes: &'a [Option<usize>], all: bool) -> impl Iterator<Item = (usize, Option<usize>)> + 'a {
+    d.units
+        .iter()
+        .zip(classes)
+        .enumerate()
+        .filter(move |(_, (u, _))| all || u.count > 0)
+        .map(|(i, (_, &class))| (i, class))
+}
+
+/// Top-level members of the `/density` reply.
+fn summary(d: &Density<'_>, p: &DensityParams, breaks: &Breaks) -> Map<String, Value> {
+    let body = json!({
+        "level": d.level.name(),
+        "measure": d.measure.name(),
+        "definition": d.measure.definition(),
+        "filters": filters_json(&p.query.filter),
+        "total": d.total,
+        "assigned": d.assigned(),
+        "unassigned": d.unassigned,
+        "base_total": d.base_total,
+        "method": p.method.name(),
+        "classes": breaks.classes(),
+        "breaks": breaks.bounds(),
+    });
+    match body {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+fn filters_json(f: &DensityFilter) -> Value {
+    json!({
+        "layer": f.points.layer,
+        "kind": f.points.kind,
+        "industry": f.points.industry,
+        "designation": f.designation,
+    })
+}
+
+/// One unit as a Feature (`id` = code).
+fn unit_feature(atlas: &Atlas, d: &Density<'_>, i: usize, class: Option<usize>, mode: GeometryMode) -> Value {
+    let u = &d.units[i];
+    let geometry = match mode {
+        GeometryMode::None => Value::Null,
+        GeometryMode::Full => multipolygon_json(&u.unit.geometry, None),
+        GeometryMode::Simplified => atlas
+            .admin_simplified(d.level)
+            .get(i)
+            .map_or(Value::Null, |g| multipolygon_json(g, Some(1e4))),
+    };
+    json!({
+        "type": "Feature",
+        "id": u.unit.code.to_string(),
+        "properties": {
+            "code": u.unit.code.to_string(),
+            "name_zh": u.unit.name_zh,
+            "name_pinyin": u.unit.name_pinyin,
+            "level": u.unit.level.name(),
+            "province_code": u.unit.province_code.to_string(),
+            "prefecture_code": u.unit.prefecture_code.map(|c| c.to_string()),
+            "area_km2": (u.unit.area_km2 * 1000.0).round() / 1000.0,
+            "count": u.count,
+            "base_count": u.base_count,
+            "value": u.value,
+            "class": class,
+        },
+        "geometry": geometry,
+    })
+}
+
+/// A MultiPolygon as GeoJSON, coordinates rounded to `1/scale` when `scale` is given.
+fn multipolygon_json(g: &MultiPolygon<f64>, scale: Option<f64>) -> Value {
+    let round = |v: f64| scale.map_or(v, |s| (v * s).round() / s);
+    let ring = |ls: &geo::LineString<f64>| ls.coords().map(|c| [round(c.x), round(c.y)]).collect::<Vec<_>>();
+    let polygons: Vec<Vec<Vec<[f64; 2]>>> = g
+        .iter()
+        .map(|p| std::iter::once(p.exterior()).chain(p.interiors()).map(ring).collect())
+        .collect();
+    json!({"type": "MultiPolygon", "coordinates": polygons})
+}
+
+fn hex_feature(h: &HexCount, resolution: u8) -> Value {
+    json!({
+        "type": "Feature",
+        "id": h.cell.to_string(),
+        "properties": {"h3": h.cell.to_string(), "resolution": resolution, "count": h.count},
+        "geometry": {"type": "Polygon", "coordinates": [h.ring]},
+    })
+}
