@@ -312,13 +312,16 @@ pub fn select<'a>(atlas: &'a Atlas, collection: Collection<'a>, sel: &Selection)
     if let Some((name, _)) = sel.equals.iter().find(|(n, _)| !queryables.iter().any(|q| &q.name == n)) {
         return Err(AnalysisError::UnknownProperty(name.clone()));
     }
+    // The R-tree serves the spatial part of a filter too: a feature that satisfies
+    // `S_INTERSECTS(geometry, G)` (or within, contains, …) in a conjunction touches G's box.
+    let bbox = sel.bbox.or_else(|| sel.filter.as_ref().and_then(filter_envelope));
     let matched: Vec<Item<'a>> = match collection {
-        Collection::Admin(level) => admin_candidates(atlas, level, sel.bbox.as_ref())
+        Collection::Admin(level) => admin_candidates(atlas, level, bbox.as_ref())
             .into_iter()
             .filter(|u| sel.equals.iter().all(|(n, v)| value_equals(admin_property(u, n).as_ref(), v)))
             .map(Item::Admin)
             .collect(),
-        Collection::Points(layer) => point_candidates(layer, sel.bbox.as_ref())
+        Collection::Points(layer) => point_candidates(layer, bbox.as_ref())
             .into_iter()
             .filter(|f| sel.equals.iter().all(|(n, v)| value_equals(f.properties.get(n), v)))
             .map(Item::Point)
@@ -371,6 +374,61 @@ pub fn parse_filter(collection: Collection<'_>, text: &str, lang: FilterLang) ->
         ));
     }
     Ok(expr)
+}
+
+/// Spatial predicates that imply the feature intersects the literal geometry.
+const INTERSECTING_OPS: [&str; 7] = [
+    "s_intersects",
+    "s_within",
+    "s_contains",
+    "s_equals",
+    "s_touches",
+    "s_overlaps",
+    "s_crosses",
+];
+
+/// The bounding box of a literal geometry that every match must touch: from a spatial
+/// predicate on `geometry` at the top level or inside ANDs only (under OR/NOT it bounds
+/// nothing).
+fn filter_envelope(e: &cql2::Expr) -> Option<Bbox> {
+    let cql2::Expr::Operation { op, args } = e else { return None };
+    if op.eq_ignore_ascii_case("and") {
+        return args.iter().find_map(|a| filter_envelope(a));
+    }
+    if !INTERSECTING_OPS.iter().any(|o| op.eq_ignore_ascii_case(o)) || args.len() != 2 {
+        return None;
+    }
+    let is_geometry = |a: &cql2::Expr| matches!(a, cql2::Expr::Property { property } if property == "geometry");
+    let literal = match (&*args[0], &*args[1]) {
+        (a, b) if is_geometry(a) => b,
+        (a, b) if is_geometry(b) => a,
+        _ => return None,
+    };
+    let v = serde_json::to_value(literal).ok()?;
+    let [w, s, e, n] = match v
+        .get("bbox")
+        .and_then(Value::as_array)
+        .map(|b| b.iter().filter_map(Value::as_f64).collect::<Vec<_>>())
+    {
+        Some(b) if b.len() == 4 => [b[0], b[1], b[2], b[3]],
+        Some(b) if b.len() == 6 => [b[0], b[1], b[3], b[4]],
+        _ => {
+            let mut env = [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY];
+            extend_envelope(v.get("coordinates")?, &mut env);
+            env
+        }
+    };
+    Bbox::new(w, s, e, n).ok()
+}
+
+/// Grows `[w, s, e, n]` by every `[x, y, …]` position in nested GeoJSON coordinates.
+fn extend_envelope(v: &Value, env: &mut [f64; 4]) {
+    let Some(a) = v.as_array() else { return };
+    if let (Some(x), Some(y)) = (a.first().and_then(Value::as_f64), a.get(1).and_then(Value::as_f64)) {
+        *env = [env[0].min(x), env[1].min(y), env[2].max(x), env[3].max(y)];
+    } else {
+        a.iter().for_each(|c| extend_envelope(c, env));
+    }
 }
 
 /// Visits an expression and all its sub-expressions.
@@ -520,6 +578,18 @@ mod tests {
         assert!(value_equals(Some(&json!(true)), "true"));
         assert!(!value_equals(Some(&Value::Null), "null"));
         assert!(!value_equals(None, "x"));
+    }
+
+    #[test]
+    fn spatial_filters_in_conjunctions_bound_the_search() {
+        let env = |t: &str| filter_envelope(&cql2::parse_text(t).unwrap_or_else(|e| panic!("{e}")));
+        let b = env("S_INTERSECTS(geometry, POLYGON((116.5 38.0, 116.7 38.0, 116.7 38.2, 116.5 38.2, 116.5 38.0)))");
+        assert_eq!(b, Bbox::new(116.5, 38.0, 116.7, 38.2).ok());
+        let b = env("industry = 'foundry' AND S_WITHIN(geometry, POINT(116.578 38.076))");
+        assert_eq!(b, Bbox::new(116.578, 38.076, 116.578, 38.076).ok());
+        assert_eq!(env("industry = 'foundry' OR S_INTERSECTS(geometry, POINT(116.5 38.0))"), None);
+        assert_eq!(env("NOT S_INTERSECTS(geometry, POINT(116.5 38.0))"), None);
+        assert_eq!(env("S_DISJOINT(geometry, POINT(116.5 38.0))"), None);
     }
 
     #[test]
