@@ -139,7 +139,8 @@ pub fn queryables(doc: &Value) -> String {
 pub fn items(doc: &Value) -> String {
     let mut rows = String::new();
     for f in doc["features"].as_array().into_iter().flatten() {
-        let id = escape(&text(&f["id"]));
+        let raw_id = text(&f["id"]);
+        let (href, id) = (escape(&super::links::segment(&raw_id)), escape(&raw_id));
         let props: String = f["properties"]
             .as_object()
             .into_iter()
@@ -148,7 +149,7 @@ pub fn items(doc: &Value) -> String {
             .map(|(k, v)| format!("{}: {}", escape(k), escape(&text(v))))
             .collect::<Vec<_>>()
             .join("; ");
-        let _ = write!(rows, "<tr><td><a href=\"items/{id}?f=html\">{id}</a></td><td>{props}</td></tr>");
+        let _ = write!(rows, "<tr><td><a href=\"items/{href}?f=html\">{id}</a></td><td>{props}</td></tr>");
     }
     let body = format!(
         "<p>{} of {} matching features.</p><table><tr><th>id</th><th>properties</th></tr>{rows}</table>{}",

@@ -8,7 +8,7 @@
 //! Part 3 "queryables as query parameters"), else 400.
 
 use super::collections::find;
-use super::links::{Base, GEOJSON, HTML, link, self_and_alternate, with_query};
+use super::links::{Base, GEOJSON, HTML, link, segment, self_and_alternate, with_query};
 use super::{Format, html, negotiate, reply};
 use crate::analysis::features::{self, Bbox, Collection, FilterLang, Item, Selection};
 use crate::api::AppState;
@@ -262,7 +262,7 @@ pub async fn get_item(
         .ok_or_else(|| ApiError::NotFound(format!("no feature '{feature_id}' in collection '{id}'")))?;
     let base = Base::from_headers(&headers);
     let mut doc = encode(item, c.id(), properties.as_deref(), &crs)?;
-    let path = format!("/collections/{id}/items/{}", item.id());
+    let path = format!("/collections/{id}/items/{}", segment(&item.id()));
     let mut links = self_and_alternate(&base, &path, &[], GEOJSON, fmt == Format::Html);
     links.push(link(
         base.url(&format!("/collections/{id}")),

@@ -71,3 +71,31 @@ pub fn self_and_alternate(base: &Base, path: &str, pairs: &[(String, String)], j
         link(with_f("html"), html_rel, HTML, "this document as HTML"),
     ]
 }
+
+/// Percent-encodes one path segment (a feature id may hold spaces, slashes or CJK text).
+/// Hand-written: RFC 3986 unreserved characters pass, every other byte becomes `%XX`; the
+/// crates that do this are not direct dependencies and this is all that is needed.
+#[must_use]
+pub fn segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_path_segments() {
+        assert_eq!(segment("botou-casting"), "botou-casting");
+        assert_eq!(segment("a b/c"), "a%20b%2Fc");
+        assert_eq!(segment("泊"), "%E6%B3%8A");
+    }
+}
