@@ -323,3 +323,34 @@ async fn bad_parameters_are_named() {
         assert_problem(&r, 400, Some(param));
     }
 }
+
+#[test]
+fn cli_prints_a_ranked_table() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cluster-atlas"))
+        .args(["density", "--level", "county", "--industry", "foundry", "--measure", "lq", "--data"])
+        .arg(common::geodata_dir())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let foundry = matching("foundry");
+    let counties: std::collections::BTreeSet<_> = foundry.iter().filter_map(|f| f.county_code).collect();
+    let rows: Vec<&str> = text.lines().skip(2).collect();
+    assert_eq!(rows.len(), counties.len(), "{text}");
+    assert!(rows[0].trim_start().starts_with("1  "), "{text}");
+    assert!(
+        rows.iter()
+            .any(|r| r.contains("130981") && r.contains("泊头市") && r.contains("Botou")),
+        "{text}"
+    );
+    assert!(
+        text.starts_with(&format!("# lq by county: {} matching features", foundry.len())),
+        "{text}"
+    );
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_cluster-atlas"))
+        .args(["density", "--measure", "bogus"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown measure 'bogus'"));
+}

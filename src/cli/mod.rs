@@ -2,6 +2,7 @@
 
 pub mod build_clusters;
 pub mod convert;
+pub mod density;
 pub mod import;
 pub mod query;
 pub mod reverse;
@@ -41,6 +42,8 @@ pub enum Command {
     BuildClusters(build_clusters::BuildClustersArgs),
     /// Import a CSV or GeoJSON file of points as a layer of the data folder.
     Import(import::ImportArgs),
+    /// Industry concentration per county, prefecture or province, as a ranked table.
+    Density(density::DensityArgs),
 }
 
 /// Arguments of `prepare-geodata`.
@@ -89,5 +92,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Query(args) => query::run(args),
         Command::BuildClusters(args) => build_clusters::run(&args),
         Command::Import(args) => import::run(&args),
+        Command::Density(args) => density::run(args),
     }
 }
