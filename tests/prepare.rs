@@ -80,14 +80,26 @@ fn converts_gcj02_to_wgs84_and_builds_the_hierarchy() {
     assert_eq!(botou.prefecture_name_zh.as_deref(), Some("沧州市"));
     assert_eq!(botou.province_code.to_string(), "130000");
 
-    // The straight sides simplify to the 4 corners; each is the GCJ-02 corner moved to WGS84.
-    let corners: Vec<_> = botou.geometry.coords_iter().collect();
-    assert_eq!(corners.len(), 5, "{corners:?}");
+    // Every output vertex is the WGS84 image of a source vertex (simplification only drops
+    // vertices), the four corners survive, and dense straight GCJ-02 sides are thinned.
+    let source: Vec<(f64, f64)> = square(116.5, 38.0, 0.2, 50).iter().map(|c| gcj02_to_wgs84(c[0], c[1])).collect();
+    let verts: Vec<_> = botou.geometry.coords_iter().collect();
+    assert!(
+        verts.len() < 20,
+        "201 source vertices should simplify to a few, got {}",
+        verts.len()
+    );
+    for c in &verts {
+        assert!(
+            source.iter().any(|s| (c.x - s.0).abs() < 1e-12 && (c.y - s.1).abs() < 1e-12),
+            "{c:?} is not a converted source vertex"
+        );
+    }
     for (gx, gy) in [(116.5, 38.0), (116.7, 38.0), (116.7, 38.2), (116.5, 38.2)] {
         let (wx, wy) = gcj02_to_wgs84(gx, gy);
         assert!(
-            corners.iter().any(|c| (c.x - wx).abs() < 1e-9 && (c.y - wy).abs() < 1e-9),
-            "corner {gx},{gy} → {wx},{wy} missing"
+            verts.iter().any(|c| (c.x - wx).abs() < 1e-12 && (c.y - wy).abs() < 1e-12),
+            "corner {gx},{gy} missing"
         );
         // The datum shift in Hebei is hundreds of metres: the output is not the input.
         assert!((wx - gx).abs() > 1e-3);
