@@ -14,6 +14,21 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `GET /convert?from=gcj02&to=wgs84&lon=&lat=` → `{"from","to","input","output"}`.
+#[utoipa::path(
+    get,
+    path = "/convert",
+    tag = "Analysis",
+    params(
+        ("from" = String, Query, description = "Source datum: `wgs84`, `gcj02` or `bd09`"),
+        ("to" = String, Query, description = "Target datum: `wgs84`, `gcj02` or `bd09`"),
+        ("lon" = f64, Query, description = "Longitude, WGS84 degrees", minimum = -180, maximum = 180),
+        ("lat" = f64, Query, description = "Latitude, WGS84 degrees", minimum = -90, maximum = 90),
+    ),
+    responses(
+        (status = 200, description = "`{from, to, input, output}`", body = Object, content_type = "application/json"),
+        (status = 400, description = "Bad parameter; `parameter` names it", body = crate::api::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn get_convert(mut q: QueryParams) -> Result<Json<Value>, ApiError> {
     let from: Datum = q.required("from", "one of wgs84, gcj02, bd09")?;
     let to: Datum = q.required("to", "one of wgs84, gcj02, bd09")?;

@@ -101,6 +101,27 @@ fn density_params(q: &mut QueryParams) -> Result<DensityParams, ApiError> {
 /// [&method=quantile][&all=false][&geometry=simplified]` → a FeatureCollection of units
 /// (only those with count > 0 unless `all=true`) with `count`, `value` and `class`, and
 /// top-level `measure`, `filters`, `total`, `breaks` and `definition`.
+#[utoipa::path(
+    get,
+    path = "/density",
+    tag = "Density",
+    params(
+        ("level" = Option<String>, Query, description = "Admin level: `province`, `prefecture` or `county` (default `county`)"),
+        ("measure" = Option<String>, Query, description = "`count` (default), `per_10k_km2`, `share` or `lq` (location quotient):"),
+        ("classes" = Option<u8>, Query, description = "Number of classes (default 5)", minimum = 2, maximum = 12),
+        ("method" = Option<String>, Query, description = "Class breaks: `quantile` (default), `equal` or `jenks`"),
+        ("all" = Option<bool>, Query, description = "Also list units without matching features (default false)"),
+        ("geometry" = Option<String>, Query, description = "`simplified` (default), `true` (full boundaries) or `false` (none)"),
+        ("kind" = Option<String>, Query, description = "Only features of this kind (e.g. `cluster`, `park`, `town`)"),
+        ("industry" = Option<String>, Query, description = "Only features of this industry (e.g. `foundry`)"),
+        ("layer" = Option<String>, Query, description = "Only features of this point layer (e.g. `clusters`)"),
+        ("designation" = Option<String>, Query, description = "Only features with this designation"),
+    ),
+    responses(
+        (status = 200, description = "FeatureCollection of units with `count`, `value`, `class`; top-level `measure`, `definition`, `breaks`", body = Object, content_type = "application/geo+json"),
+        (status = 400, description = "Bad parameter; `parameter` names it", body = crate::api::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn get_density(State(s): State<AppState>, mut q: QueryParams) -> Result<impl IntoResponse, ApiError> {
     let p = density_params(&mut q)?;
     q.finish()?;
@@ -118,6 +139,27 @@ async fn get_density(State(s): State<AppState>, mut q: QueryParams) -> Result<im
 /// `GET /density.csv` with the `/density` parameters (`geometry` is accepted and ignored):
 /// one row per unit, UTF-8 with a byte-order mark so spreadsheet programs read the Chinese
 /// names correctly.
+#[utoipa::path(
+    get,
+    path = "/density.csv",
+    tag = "Density",
+    params(
+        ("level" = Option<String>, Query, description = "Admin level: `province`, `prefecture` or `county` (default `county`)"),
+        ("measure" = Option<String>, Query, description = "`count` (default), `per_10k_km2`, `share` or `lq` (location quotient):"),
+        ("classes" = Option<u8>, Query, description = "Number of classes (default 5)", minimum = 2, maximum = 12),
+        ("method" = Option<String>, Query, description = "Class breaks: `quantile` (default), `equal` or `jenks`"),
+        ("all" = Option<bool>, Query, description = "Also list units without matching features (default false)"),
+        ("geometry" = Option<String>, Query, description = "`simplified` (default), `true` (full boundaries) or `false` (none)"),
+        ("kind" = Option<String>, Query, description = "Only features of this kind (e.g. `cluster`, `park`, `town`)"),
+        ("industry" = Option<String>, Query, description = "Only features of this industry (e.g. `foundry`)"),
+        ("layer" = Option<String>, Query, description = "Only features of this point layer (e.g. `clusters`)"),
+        ("designation" = Option<String>, Query, description = "Only features with this designation"),
+    ),
+    responses(
+        (status = 200, description = "One row per unit, UTF-8 with BOM", body = Object, content_type = "text/csv"),
+        (status = 400, description = "Bad parameter; `parameter` names it", body = crate::api::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn get_density_csv(State(s): State<AppState>, mut q: QueryParams) -> Result<impl IntoResponse, ApiError> {
     let p = density_params(&mut q)?;
     q.finish()?;
@@ -169,6 +211,22 @@ async fn get_density_csv(State(s): State<AppState>, mut q: QueryParams) -> Resul
 
 /// `GET /density/h3?resolution=2..8[&industry=&kind=&designation=&layer=]` → H3 hexagons
 /// (GeoJSON Polygons) with `h3`, `resolution` and `count`; empty cells are omitted.
+#[utoipa::path(
+    get,
+    path = "/density/h3",
+    tag = "Density",
+    params(
+        ("resolution" = u8, Query, description = "H3 resolution", minimum = 2, maximum = 8),
+        ("kind" = Option<String>, Query, description = "Only features of this kind (e.g. `cluster`, `park`, `town`)"),
+        ("industry" = Option<String>, Query, description = "Only features of this industry (e.g. `foundry`)"),
+        ("layer" = Option<String>, Query, description = "Only features of this point layer (e.g. `clusters`)"),
+        ("designation" = Option<String>, Query, description = "Only features with this designation"),
+    ),
+    responses(
+        (status = 200, description = "FeatureCollection of H3 hexagons with `count`", body = Object, content_type = "application/geo+json"),
+        (status = 400, description = "Bad parameter; `parameter` names it", body = crate::api::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn get_h3(State(s): State<AppState>, mut q: QueryParams) -> Result<impl IntoResponse, ApiError> {
     let resolution: u8 = q.required("resolution", "an integer between 2 and 8")?;
     let filter = filter_params(&mut q);

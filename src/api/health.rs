@@ -12,6 +12,14 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `GET /health` → `{"status":"ok","version":…,"layers":{"counties":2875,…}}`.
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "Service",
+    responses(
+        (status = 200, description = "Status, version and feature counts per layer", body = Object, content_type = "application/json"),
+    )
+)]
 async fn get_health(State(s): State<AppState>) -> Json<Value> {
     let layers: Map<String, Value> = s
         .atlas

@@ -7,6 +7,7 @@ pub mod density;
 pub mod error;
 pub mod health;
 pub mod ogc;
+pub mod openapi;
 pub mod params;
 pub mod problem;
 pub mod proximity;
@@ -43,6 +44,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(ogc::router())
+        .merge(openapi::router())
         .merge(reverse::router())
         .merge(proximity::router())
         .merge(search::router())

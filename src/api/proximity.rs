@@ -35,6 +35,23 @@ fn geojson_reply(hits: &[Hit<'_>]) -> impl IntoResponse + use<> {
 
 /// `GET /nearest?lon=&lat=[&k=10][&kind=][&industry=][&layer=]` → the `k` nearest features
 /// (k ≤ 1,000), nearest first.
+#[utoipa::path(
+    get,
+    path = "/nearest",
+    tag = "Analysis",
+    params(
+        ("lon" = f64, Query, description = "Longitude, WGS84 degrees", minimum = -180, maximum = 180),
+        ("lat" = f64, Query, description = "Latitude, WGS84 degrees", minimum = -90, maximum = 90),
+        ("k" = Option<usize>, Query, description = "Number of features (default 10)", minimum = 1, maximum = 1000),
+        ("kind" = Option<String>, Query, description = "Only features of this kind (e.g. `cluster`, `park`, `town`)"),
+        ("industry" = Option<String>, Query, description = "Only features of this industry (e.g. `foundry`)"),
+        ("layer" = Option<String>, Query, description = "Only features of this point layer (e.g. `clusters`)"),
+    ),
+    responses(
+        (status = 200, description = "FeatureCollection, nearest first, with `distance_m` and `layer`", body = Object, content_type = "application/geo+json"),
+        (status = 400, description = "Bad parameter; `parameter` names it", body = crate::api::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn get_nearest(State(s): State<AppState>, mut q: QueryParams) -> Result<impl IntoResponse, ApiError> {
     let lon = q.required_in_range("lon", -180.0..=180.0)?;
     let lat = q.required_in_range("lat", -90.0..=90.0)?;
@@ -48,6 +65,23 @@ async fn get_nearest(State(s): State<AppState>, mut q: QueryParams) -> Result<im
 
 /// `GET /within?lon=&lat=&radius_m=[&kind=][&industry=][&layer=]` → every feature within
 /// `radius_m` metres (≤ 2,000 km), nearest first.
+#[utoipa::path(
+    get,
+    path = "/within",
+    tag = "Analysis",
+    params(
+        ("lon" = f64, Query, description = "Longitude, WGS84 degrees", minimum = -180, maximum = 180),
+        ("lat" = f64, Query, description = "Latitude, WGS84 degrees", minimum = -90, maximum = 90),
+        ("radius_m" = f64, Query, description = "Radius in metres", exclusive_minimum = 0, maximum = 2000000),
+        ("kind" = Option<String>, Query, description = "Only features of this kind (e.g. `cluster`, `park`, `town`)"),
+        ("industry" = Option<String>, Query, description = "Only features of this industry (e.g. `foundry`)"),
+        ("layer" = Option<String>, Query, description = "Only features of this point layer (e.g. `clusters`)"),
+    ),
+    responses(
+        (status = 200, description = "FeatureCollection, nearest first, with `distance_m` and `layer`", body = Object, content_type = "application/geo+json"),
+        (status = 400, description = "Bad parameter; `parameter` names it", body = crate::api::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn get_within(State(s): State<AppState>, mut q: QueryParams) -> Result<impl IntoResponse, ApiError> {
     let lon = q.required_in_range("lon", -180.0..=180.0)?;
     let lat = q.required_in_range("lat", -90.0..=90.0)?;

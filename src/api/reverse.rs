@@ -29,6 +29,22 @@ fn level_param(q: &mut QueryParams) -> Result<AdminLevel, ApiError> {
 
 /// `GET /reverse?lon=&lat=[&level=county][&geometry=true]` → the containing unit as a
 /// GeoJSON Feature; 404 outside every unit.
+#[utoipa::path(
+    get,
+    path = "/reverse",
+    tag = "Analysis",
+    params(
+        ("lon" = f64, Query, description = "Longitude, WGS84 degrees", minimum = -180, maximum = 180),
+        ("lat" = f64, Query, description = "Latitude, WGS84 degrees", minimum = -90, maximum = 90),
+        ("level" = Option<String>, Query, description = "Admin level: `province`, `prefecture` or `county` (default `county`)"),
+        ("geometry" = Option<bool>, Query, description = "Include the unit boundary (default true)"),
+    ),
+    responses(
+        (status = 200, description = "The containing unit as a GeoJSON Feature", body = Object, content_type = "application/geo+json"),
+        (status = 400, description = "Bad parameter; `parameter` names it", body = crate::api::problem::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No unit at this level contains the point", body = crate::api::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn get_reverse(State(s): State<AppState>, mut q: QueryParams) -> Result<impl IntoResponse, ApiError> {
     let lon = q.required_in_range("lon", -180.0..=180.0)?;
     let lat = q.required_in_range("lat", -90.0..=90.0)?;
@@ -51,6 +67,20 @@ struct BatchRequest {
 }
 
 /// `POST /reverse` with `{"points": [[lon, lat], …]}` → `{"results": [… or null]}` in order.
+#[utoipa::path(
+    post,
+    path = "/reverse",
+    tag = "Analysis",
+    request_body(content = Object, content_type = "application/json", description = "`{\"points\": [[lon, lat], …]}` (at most 10,000 points)"),
+    params(
+        ("level" = Option<String>, Query, description = "Admin level: `province`, `prefecture` or `county` (default `county`)"),
+    ),
+    responses(
+        (status = 200, description = "`{\"results\": [unit or null, …]}` in input order", body = Object, content_type = "application/json"),
+        (status = 400, description = "Bad parameter or malformed body", body = crate::api::problem::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Too many points or body too large", body = crate::api::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn post_reverse(
     State(s): State<AppState>,
     mut q: QueryParams,

@@ -18,6 +18,19 @@ pub fn router() -> Router<AppState> {
 
 /// `GET /search?q=[&limit=10]` → a FeatureCollection of hits, best first, each with
 /// `rank`, `type`, `id`, `name_zh`, `name_en`, `layer` and `match` properties.
+#[utoipa::path(
+    get,
+    path = "/search",
+    tag = "Analysis",
+    params(
+        ("q" = String, Query, description = "A name in Chinese, pinyin or English"),
+        ("limit" = Option<usize>, Query, description = "Most hits (default 10)", minimum = 1, maximum = 100),
+    ),
+    responses(
+        (status = 200, description = "FeatureCollection of hits, best first", body = Object, content_type = "application/geo+json"),
+        (status = 400, description = "Bad parameter; `parameter` names it", body = crate::api::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn get_search(State(s): State<AppState>, mut q: QueryParams) -> Result<impl IntoResponse, ApiError> {
     let text: String = q.required("q", "a name in Chinese, pinyin or English")?;
     let limit = q

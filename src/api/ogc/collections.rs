@@ -57,6 +57,18 @@ pub fn collection_doc(atlas: &Atlas, c: Collection<'_>, base: &Base) -> Value {
 }
 
 /// `GET /collections[?f=json|html]`: every collection.
+#[utoipa::path(
+    get,
+    path = "/collections",
+    tag = "OGC API – Features",
+    params(
+        ("f" = Option<String>, Query, description = "`json` or `html` (default: from the `Accept` header)"),
+    ),
+    responses(
+        (status = 200, description = "Every collection", body = Object, content_type = "application/json"),
+        (status = 400, description = "Bad parameter; `parameter` names it", body = crate::api::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn get_collections(State(s): State<AppState>, headers: HeaderMap, mut q: QueryParams) -> Result<Response, ApiError> {
     let fmt = negotiate(&mut q, &headers)?;
     q.finish()?;
@@ -73,6 +85,20 @@ pub async fn get_collections(State(s): State<AppState>, headers: HeaderMap, mut 
 }
 
 /// `GET /collections/{id}[?f=json|html]`: one collection; 404 for an unknown id.
+#[utoipa::path(
+    get,
+    path = "/collections/{collectionId}",
+    tag = "OGC API – Features",
+    params(
+        ("collectionId" = String, Path, description = "Collection id, e.g. `clusters`, `counties`, `prefectures`, `provinces`"),
+        ("f" = Option<String>, Query, description = "`json` or `html` (default: from the `Accept` header)"),
+    ),
+    responses(
+        (status = 200, description = "One collection", body = Object, content_type = "application/json"),
+        (status = 400, description = "Bad parameter; `parameter` names it", body = crate::api::problem::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not found", body = crate::api::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn get_collection(
     State(s): State<AppState>,
     Path(id): Path<String>,
@@ -88,6 +114,20 @@ pub async fn get_collection(
 
 /// `GET /collections/{id}/queryables`: the properties `?name=value` filters on, as a
 /// JSON Schema (OGC API – Features Part 3).
+#[utoipa::path(
+    get,
+    path = "/collections/{collectionId}/queryables",
+    tag = "OGC API – Features",
+    params(
+        ("collectionId" = String, Path, description = "Collection id, e.g. `clusters`, `counties`, `prefectures`, `provinces`"),
+        ("f" = Option<String>, Query, description = "`json` or `html` (default: from the `Accept` header)"),
+    ),
+    responses(
+        (status = 200, description = "Queryable properties as JSON Schema", body = Object, content_type = "application/schema+json"),
+        (status = 400, description = "Bad parameter; `parameter` names it", body = crate::api::problem::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not found", body = crate::api::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn get_queryables(
     State(s): State<AppState>,
     Path(id): Path<String>,

@@ -208,6 +208,30 @@ fn page_links(base: &Base, c: &str, uri: &Uri, fmt: Format, sel: &Selection, mat
 }
 
 /// `GET /collections/{id}/items`: a page of features as a GeoJSON FeatureCollection.
+#[utoipa::path(
+    get,
+    path = "/collections/{collectionId}/items",
+    tag = "OGC API – Features",
+    params(
+        ("collectionId" = String, Path, description = "Collection id, e.g. `clusters`, `counties`, `prefectures`, `provinces`"),
+        ("bbox" = Option<String>, Query, description = "minx,miny,maxx,maxy (4 or 6 numbers) in `bbox-crs`"),
+        ("bbox-crs" = Option<String>, Query, description = "CRS URI of `bbox` (default CRS84)"),
+        ("limit" = Option<usize>, Query, description = "Page size (default 100; values above 10,000 are clamped)", minimum = 1),
+        ("offset" = Option<usize>, Query, description = "Features to skip (default 0)", minimum = 0),
+        ("datetime" = Option<String>, Query, description = "Accepted and ignored (no temporal extent)"),
+        ("properties" = Option<String>, Query, description = "Comma-separated property names to return (default: all)"),
+        ("filter" = Option<String>, Query, description = "CQL2 filter expression, e.g. `industry='foundry'`"),
+        ("filter-lang" = Option<String>, Query, description = "`cql2-text` (default) or `cql2-json`"),
+        ("filter-crs" = Option<String>, Query, description = "CRS of filter geometries: CRS84 only"),
+        ("crs" = Option<String>, Query, description = "Output CRS URI: CRS84 (default), EPSG:4326, EPSG:3857 or EPSG:4490"),
+        ("f" = Option<String>, Query, description = "`json` or `html` (default: from the `Accept` header)"),
+    ),
+    responses(
+        (status = 200, description = "A page of features as a GeoJSON FeatureCollection (other query parameters are equality filters on queryables)", body = Object, content_type = "application/geo+json"),
+        (status = 400, description = "Bad parameter; `parameter` names it", body = crate::api::problem::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not found", body = crate::api::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn get_items(
     State(s): State<AppState>,
     Path(id): Path<String>,
@@ -247,6 +271,23 @@ pub async fn get_items(
 }
 
 /// `GET /collections/{id}/items/{featureId}`: one feature; 404 for an unknown id.
+#[utoipa::path(
+    get,
+    path = "/collections/{collectionId}/items/{featureId}",
+    tag = "OGC API – Features",
+    params(
+        ("collectionId" = String, Path, description = "Collection id, e.g. `clusters`, `counties`, `prefectures`, `provinces`"),
+        ("featureId" = String, Path, description = "Feature id"),
+        ("properties" = Option<String>, Query, description = "Comma-separated property names to return (default: all)"),
+        ("crs" = Option<String>, Query, description = "Output CRS URI: CRS84 (default), EPSG:4326, EPSG:3857 or EPSG:4490"),
+        ("f" = Option<String>, Query, description = "`json` or `html` (default: from the `Accept` header)"),
+    ),
+    responses(
+        (status = 200, description = "One feature", body = Object, content_type = "application/geo+json"),
+        (status = 400, description = "Bad parameter; `parameter` names it", body = crate::api::problem::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not found", body = crate::api::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn get_item(
     State(s): State<AppState>,
     Path((id, feature_id)): Path<(String, String)>,

@@ -9,10 +9,11 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 /// Conformance classes this service implements (and only those; each is tested).
-pub const CONFORMANCE: [&str; 14] = [
+pub const CONFORMANCE: [&str; 15] = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
@@ -30,6 +31,18 @@ pub const CONFORMANCE: [&str; 14] = [
 pub const TITLE: &str = "cluster-atlas";
 
 /// `GET /[?f=json|html]`: title, description and the links a client starts from.
+#[utoipa::path(
+    get,
+    path = "/",
+    tag = "OGC API – Features",
+    params(
+        ("f" = Option<String>, Query, description = "`json` or `html` (default: from the `Accept` header)"),
+    ),
+    responses(
+        (status = 200, description = "Landing page with links", body = Object, content_type = "application/json"),
+        (status = 400, description = "Bad parameter; `parameter` names it", body = crate::api::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn get_landing(headers: HeaderMap, mut q: QueryParams) -> Result<Response, ApiError> {
     let fmt = negotiate(&mut q, &headers)?;
     q.finish()?;
@@ -55,6 +68,18 @@ pub async fn get_landing(headers: HeaderMap, mut q: QueryParams) -> Result<Respo
 }
 
 /// `GET /conformance[?f=json|html]`: the conformance classes in [`CONFORMANCE`].
+#[utoipa::path(
+    get,
+    path = "/conformance",
+    tag = "OGC API – Features",
+    params(
+        ("f" = Option<String>, Query, description = "`json` or `html` (default: from the `Accept` header)"),
+    ),
+    responses(
+        (status = 200, description = "Conformance classes", body = Object, content_type = "application/json"),
+        (status = 400, description = "Bad parameter; `parameter` names it", body = crate::api::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn get_conformance(headers: HeaderMap, mut q: QueryParams) -> Result<Response, ApiError> {
     let fmt = negotiate(&mut q, &headers)?;
     q.finish()?;

@@ -1,0 +1,208 @@
+//! `GET /api`: the OpenAPI 3.0 definition of every endpoint, generated from the
+//! `#[utoipa::path]` attributes on the handlers (not hand-maintained).
+//!
+//! utoipa 5 only emits OpenAPI 3.1; GDAL and OGC API – Features ("oas30" conformance class)
+//! expect 3.0, so [`document`] rewrites the few 3.1-only constructs utoipa produces
+//! (`type: [T, "null"]`, numeric `exclusiveMinimum`/`exclusiveMaximum`) into their 3.0
+//! forms. It also adds, from the loaded atlas, one concrete `/collections/{name}/items`
+//! path per collection listing its queryable properties as query parameters, which is how
+//! GDAL's OAPIF driver learns which `-where` equality filters it can send to the server.
+
+use super::AppState;
+use super::error::ApiError;
+use super::ogc::{self, Format};
+use super::params::QueryParams;
+use super::problem::Problem;
+use crate::analysis::density::Measure;
+use crate::analysis::features::Collection;
+use crate::atlas::Atlas;
+use axum::Router;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::get;
+use serde_json::{Map, Value, json};
+use utoipa::OpenApi;
+
+/// Media type of the OpenAPI 3.0 document (OGC API – Features, Requirement /req/oas30).
+pub const OPENAPI_JSON: &str = "application/vnd.oai.openapi+json;version=3.0";
+
+/// The OpenAPI version the document declares.
+pub const OPENAPI_VERSION: &str = "3.0.3";
+
+/// The aggregate of every documented handler.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "cluster-atlas",
+        description = "China's industrial clusters, parks and characteristic towns on official county, prefecture and \
+                       province boundaries (WGS84): reverse geocoding, proximity, search, density and OGC API – Features."
+    ),
+    paths(
+        super::health::get_health,
+        super::reverse::get_reverse,
+        super::reverse::post_reverse,
+        super::convert::get_convert,
+        super::proximity::get_nearest,
+        super::proximity::get_within,
+        super::search::get_search,
+        super::density::get_density,
+        super::density::get_density_csv,
+        super::density::get_h3,
+        super::ogc::landing::get_landing,
+        super::ogc::landing::get_conformance,
+        super::ogc::collections::get_collections,
+        super::ogc::collections::get_collection,
+        super::ogc::collections::get_queryables,
+        super::ogc::items::get_items,
+        super::ogc::items::get_item,
+        get_api,
+    ),
+    components(schemas(Problem))
+)]
+pub struct ApiDoc;
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api", get(get_api))
+}
+
+/// The OpenAPI definition of this service.
+///
+/// OpenAPI 3.0 JSON (`application/vnd.oai.openapi+json;version=3.0`); `f=json` answers the
+/// same document as plain `application/json`.
+#[utoipa::path(
+    get,
+    path = "/api",
+    tag = "OGC API – Features",
+    params(("f" = Option<String>, Query, description = "`json` for plain `application/json`")),
+    responses(
+        (status = 200, description = "The OpenAPI 3.0 document", content_type = "application/vnd.oai.openapi+json;version=3.0"),
+        (status = 400, description = "Bad parameter", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_api(
+    axum::extract::State(s): axum::extract::State<AppState>,
+    headers: HeaderMap,
+    mut q: QueryParams,
+) -> Result<Response, ApiError> {
+    let plain = match q.raw("f") {
+        None => false,
+        Some("json") => true,
+        Some(other) => return Err(ApiError::bad_parameter("f", format!("parameter 'f' must be json, got '{other}'"))),
+    };
+    q.finish()?;
+    let media_type = if plain { "application/json" } else { OPENAPI_JSON };
+    Ok(ogc::reply(
+        Format::Json,
+        &headers,
+        &document(&s.atlas),
+        media_type,
+        |_| String::new(),
+        false,
+    ))
+}
+
+/// The complete OpenAPI 3.0 document for this atlas.
+#[must_use]
+pub fn document(atlas: &Atlas) -> Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_else(|_| json!({}));
+    to_openapi_30(&mut doc);
+    doc["openapi"] = json!(OPENAPI_VERSION);
+    describe_measures(&mut doc);
+    add_collection_paths(&mut doc, atlas);
+    doc
+}
+
+/// Rewrites OpenAPI 3.1 / JSON Schema 2020-12 constructs into OpenAPI 3.0 ones, in place.
+fn to_openapi_30(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::Array(types)) = m.get("type").cloned() {
+                let non_null: Vec<Value> = types.iter().filter(|t| t.as_str() != Some("null")).cloned().collect();
+                if non_null.len() < types.len() {
+                    m.insert("nullable".into(), json!(true));
+                }
+                match non_null.as_slice() {
+                    [one] => {
+                        m.insert("type".into(), one.clone());
+                    }
+                    _ => {
+                        m.remove("type");
+                    }
+                }
+            }
+            for (key, bound) in [("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")] {
+                if let Some(n) = m.get(key).filter(|x| x.is_number()).cloned() {
+                    m.insert(bound.into(), n);
+                    m.insert(key.into(), json!(true));
+                }
+            }
+            // `oneOf: [{type: null}, X]` (utoipa's Option<Schema>) → X with nullable.
+            if let Some(Value::Array(alts)) = m.get("oneOf").cloned() {
+                let rest: Vec<Value> = alts
+                    .iter()
+                    .filter(|a| a.get("type").and_then(Value::as_str) != Some("null"))
+                    .cloned()
+                    .collect();
+                if rest.len() == 1 && alts.len() == 2 {
+                    m.remove("oneOf");
+                    m.insert("allOf".into(), Value::Array(rest));
+                    m.insert("nullable".into(), json!(true));
+                }
+            }
+            m.remove("$schema");
+            m.values_mut().for_each(to_openapi_30);
+        }
+        Value::Array(a) => a.iter_mut().for_each(to_openapi_30),
+        _ => {}
+    }
+}
+
+/// Appends each measure's definition ([`Measure::definition`]) to the `measure` parameter
+/// of `/density` and `/density.csv`.
+fn describe_measures(doc: &mut Value) {
+    let text: String = [Measure::Count, Measure::Per10kKm2, Measure::Share, Measure::Lq]
+        .iter()
+        .map(|m| format!("\n* `{}`: {}", m.name(), m.definition()))
+        .collect();
+    for path in ["/density", "/density.csv"] {
+        let Some(Value::Array(params)) = doc.pointer_mut(&format!("/paths/{}/get/parameters", path.replace('/', "~1"))) else {
+            continue;
+        };
+        for p in params.iter_mut().filter(|p| p["name"] == "measure") {
+            let old = p["description"].as_str().unwrap_or("").to_owned();
+            p["description"] = json!(format!("{old}{text}"));
+        }
+    }
+}
+
+/// Adds `/collections/{name}/items` for every collection of the atlas: the generic items
+/// operation plus one optional equality query parameter per queryable property.
+fn add_collection_paths(doc: &mut Value, atlas: &Atlas) {
+    let Some(template) = doc.pointer("/paths/~1collections~1{collectionId}~1items/get").cloned() else {
+        return;
+    };
+    let Some(Value::Object(paths)) = doc.get_mut("paths") else { return };
+    for c in Collection::all(atlas) {
+        let mut op = template.clone();
+        op["operationId"] = json!(format!("get_items_{}", c.id()));
+        op["summary"] = json!(format!("Features of the collection '{}' ({})", c.id(), c.title()));
+        if let Some(Value::Array(params)) = op.get_mut("parameters") {
+            params.retain(|p| p["name"] != "collectionId");
+            params.extend(c.queryables().into_iter().map(|qb| {
+                json!({
+                    "name": qb.name,
+                    "in": "query",
+                    "required": false,
+                    "description": format!("Only features whose '{}' equals this value.", qb.name),
+                    "schema": {"type": qb.kind.name()},
+                    "style": "form",
+                    "explode": false,
+                })
+            }));
+        }
+        let mut item = Map::new();
+        item.insert("get".into(), op);
+        paths.insert(format!("/collections/{}/items", c.id()), Value::Object(item));
+    }
+}
