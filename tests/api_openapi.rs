@@ -63,6 +63,11 @@ async fn api_is_openapi_30_with_its_media_type() {
     let mut types = Vec::new();
     all_values(&r.json, "type", &mut types);
     assert!(types.iter().all(|t| !t.is_array()), "3.1-style type arrays remain");
+    assert_eq!(r.json["info"]["license"]["name"], "MIT");
+    assert!(
+        r.json["info"]["license"].get("identifier").is_none(),
+        "license.identifier is 3.1-only"
+    );
 
     let plain = get("/api?f=json").await;
     assert_eq!(plain.status, 200);
