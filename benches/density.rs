@@ -1,12 +1,13 @@
 //! County density of 1,000,000 synthetic points on the committed county boundaries:
-//! (a) assignment — point-in-polygon through the county R-tree (`reverse_geocode`) for every
-//! point, tallied per county; (b) the aggregation alone — `density()` over a layer of 1M
+//! (a) assignment — point-in-polygon through the county R-tree for every point, tallied per
+//! county: one `reverse_geocode` call per point on one thread, and the `reverse_geocode_many`
+//! batch (split over the available cores); (b) the aggregation alone — `density()` over a layer of 1M
 //! features whose `county_code` is already resolved (what the API does).
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use cluster_atlas::analysis::PointFilter;
 use cluster_atlas::analysis::density::{DensityFilter, DensityQuery, Measure, density};
-use cluster_atlas::analysis::reverse_geocode;
+use cluster_atlas::analysis::{reverse_geocode, reverse_geocode_many};
 use cluster_atlas::atlas::{Atlas, PointLayer};
 use cluster_atlas::model::{AdminLevel, PlaceFeature, Precision};
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -88,6 +89,20 @@ fn bench(c: &mut Criterion) {
                 if let Some(u) = reverse_geocode(&base, AdminLevel::County, lon, lat).unwrap() {
                     *counts.entry(u.code).or_default() += 1;
                 }
+            }
+            black_box(counts.len())
+        });
+    });
+    let batch: Vec<[f64; 2]> = pts.iter().map(|&(lon, lat)| [lon, lat]).collect();
+    g.bench_function("assign_pip_batch", |b| {
+        b.iter(|| {
+            let mut counts: HashMap<_, usize> = HashMap::new();
+            for u in reverse_geocode_many(&base, AdminLevel::County, &batch)
+                .unwrap()
+                .into_iter()
+                .flatten()
+            {
+                *counts.entry(u.code).or_default() += 1;
             }
             black_box(counts.len())
         });

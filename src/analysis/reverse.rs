@@ -3,7 +3,9 @@
 use super::{AnalysisError, AnalysisResult};
 use crate::atlas::Atlas;
 use crate::model::{AdminLevel, AdminUnit};
-use geo::{Intersects, Point};
+use geo::Point;
+use std::num::NonZeroUsize;
+use std::thread;
 
 /// Checks that a WGS84 point is finite and within lon −180..180, lat −90..90.
 ///
@@ -21,8 +23,9 @@ pub fn validate_lon_lat(lon: f64, lat: f64) -> AnalysisResult<Point<f64>> {
 
 /// The unit of `level` containing the WGS84 point, or `None` outside every unit.
 ///
-/// R-tree envelope candidates are refined by an exact point-in-polygon test; a point on a
-/// shared border goes to the first unit found.
+/// R-tree envelope candidates are refined by an exact point-in-polygon test (geo's
+/// `intersects` rule, answered through the atlas's prepared band indexes, see
+/// [`Atlas::admin_containing`]); a point on a shared border goes to the first unit found.
 ///
 /// # Errors
 /// [`AnalysisError::CoordinateOutOfRange`] for an invalid coordinate.
@@ -48,22 +51,42 @@ pub fn validate_lon_lat(lon: f64, lat: f64) -> AnalysisResult<Point<f64>> {
 /// ```
 pub fn reverse_geocode(atlas: &Atlas, level: AdminLevel, lon: f64, lat: f64) -> AnalysisResult<Option<&AdminUnit>> {
     let point = validate_lon_lat(lon, lat)?;
-    Ok(atlas.admin_candidates(level, point).find(|u| u.geometry.intersects(&point)))
+    Ok(atlas.admin_containing(level, point))
 }
 
-/// [`reverse_geocode`] for many points, keeping input order.
+/// Below this many points a batch runs on the calling thread (spawning costs more).
+const PARALLEL_MIN_POINTS: usize = 4_096;
+
+/// [`reverse_geocode`] for many points, keeping input order. All points are validated
+/// first; large batches are then split into one contiguous chunk per available core.
 ///
 /// # Errors
 /// The first invalid coordinate, naming its index.
 pub fn reverse_geocode_many<'a>(atlas: &'a Atlas, level: AdminLevel, points: &[[f64; 2]]) -> AnalysisResult<Vec<Option<&'a AdminUnit>>> {
-    points
-        .iter()
-        .enumerate()
-        .map(|(i, &[lon, lat])| {
-            reverse_geocode(atlas, level, lon, lat).map_err(|e| match e {
-                AnalysisError::CoordinateOutOfRange(m) => AnalysisError::CoordinateOutOfRange(format!("point {i}: {m}")),
-                other => other,
-            })
-        })
-        .collect()
+    for (i, &[lon, lat]) in points.iter().enumerate() {
+        validate_lon_lat(lon, lat).map_err(|e| match e {
+            AnalysisError::CoordinateOutOfRange(m) => AnalysisError::CoordinateOutOfRange(format!("point {i}: {m}")),
+            other => other,
+        })?;
+    }
+    let locate = |chunk: &[[f64; 2]]| -> Vec<Option<&'a AdminUnit>> {
+        chunk
+            .iter()
+            .map(|&[lon, lat]| atlas.admin_containing(level, Point::new(lon, lat)))
+            .collect()
+    };
+    let threads = thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    if threads < 2 || points.len() < PARALLEL_MIN_POINTS {
+        return Ok(locate(points));
+    }
+    // Scoped std threads over equal chunks rather than a rayon dependency: one static split
+    // of independent, similarly-priced lookups needs no work stealing.
+    let chunk = points.len().div_ceil(threads);
+    Ok(thread::scope(|s| {
+        let handles: Vec<_> = points.chunks(chunk).map(|c| s.spawn(move || locate(c))).collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
+    }))
 }

@@ -5,6 +5,7 @@
 //! API so that a database-backed source can replace it later.
 
 pub mod names;
+pub mod pip;
 
 use crate::model::{AdminCode, AdminLevel, AdminUnit, PlaceFeature};
 use geo::{BoundingRect, MultiPolygon, Point, Simplify};
@@ -27,6 +28,8 @@ struct AdminLayer {
     units: Vec<AdminUnit>,
     tree: RTree<EnvelopeEntry>,
     by_code: HashMap<AdminCode, usize>,
+    /// Band indexes for point-in-polygon, one per unit in `units` order (see [`pip`]).
+    prepared: Vec<pip::PreparedMultiPolygon>,
     /// Generalised boundaries for display, computed on first use (see [`Atlas::admin_simplified`]).
     simplified: OnceLock<Vec<MultiPolygon<f64>>>,
 }
@@ -45,10 +48,12 @@ impl AdminLayer {
             })
             .collect();
         let by_code = units.iter().enumerate().map(|(i, u)| (u.code, i)).collect();
+        let prepared = units.iter().map(|u| pip::PreparedMultiPolygon::new(&u.geometry)).collect();
         Self {
             units,
             tree: RTree::bulk_load(entries),
             by_code,
+            prepared,
             simplified: OnceLock::new(),
         }
     }
@@ -174,6 +179,21 @@ impl Atlas {
             .tree
             .locate_all_at_point(&[point.x(), point.y()])
             .map(move |e| &layer.units[e.data])
+    }
+
+    /// The first unit of `level` whose geometry contains the point, boundary included:
+    /// exactly `admin_candidates(level, point).find(|u| u.geometry.intersects(&point))`
+    /// (same R-tree order, so a point on a shared border gets the same unit), answered
+    /// through per-unit band indexes built with the atlas (see [`pip`]).
+    #[must_use]
+    pub fn admin_containing(&self, level: AdminLevel, point: Point<f64>) -> Option<&AdminUnit> {
+        let layer = &self.admin[slot(level)];
+        layer
+            .tree
+            .locate_all_at_point(&[point.x(), point.y()])
+            .map(|e| e.data)
+            .find(|&i| layer.prepared[i].intersects(&layer.units[i].geometry, point.0))
+            .map(|i| &layer.units[i])
     }
 
     /// Units of `level` whose bounding box intersects the box `[min, max]` (lon/lat degrees).
