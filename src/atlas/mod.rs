@@ -48,7 +48,7 @@ impl AdminLayer {
             })
             .collect();
         let by_code = units.iter().enumerate().map(|(i, u)| (u.code, i)).collect();
-        let prepared = units.iter().map(|u| pip::PreparedMultiPolygon::new(&u.geometry)).collect();
+        let prepared = pip::prepare_all(&units);
         Self {
             units,
             tree: RTree::bulk_load(entries),

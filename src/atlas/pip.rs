@@ -11,6 +11,7 @@
 //! only edges whose y-range cannot contain the point are skipped, and those never change
 //! the winding number nor lie on the point.
 
+use crate::model::AdminUnit;
 use geo::coordinate_position::{CoordPos, coord_pos_relative_to_ring};
 use geo::{Coord, GeoNum, Kernel, LineString, MultiPolygon, Orientation, Polygon, Rect};
 
@@ -45,8 +46,8 @@ impl SlabRing {
             edges: Vec::new(),
         };
         // Counting pass, then fill (compressed rows: one allocation per ring).
-        for i in 0..n_edges {
-            let (a, b) = ring.slab_range(pts[i].y, pts[i + 1].y);
+        let ranges: Vec<(usize, usize)> = pts.windows(2).map(|w| ring.slab_range(w[0].y, w[1].y)).collect();
+        for &(a, b) in &ranges {
             for k in a..=b {
                 ring.offsets[k + 1] += 1;
             }
@@ -56,8 +57,7 @@ impl SlabRing {
         }
         let mut cursor: Vec<u32> = ring.offsets[..n_slabs].to_vec();
         ring.edges = vec![0; ring.offsets[n_slabs] as usize];
-        for i in 0..n_edges {
-            let (a, b) = ring.slab_range(pts[i].y, pts[i + 1].y);
+        for (i, &(a, b)) in ranges.iter().enumerate() {
             for c in &mut cursor[a..=b] {
                 ring.edges[*c as usize] = i as u32;
                 *c += 1;
@@ -196,6 +196,27 @@ impl PreparedMultiPolygon {
             .zip(geometry.iter())
             .any(|(part, polygon)| part.intersects(polygon, coord))
     }
+}
+
+/// [`PreparedMultiPolygon::new`] for every unit's geometry, in order, split over the
+/// available cores (scoped std threads: one static split needs no rayon pool).
+#[must_use]
+pub fn prepare_all(units: &[AdminUnit]) -> Vec<PreparedMultiPolygon> {
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let prepare = |chunk: &[AdminUnit]| chunk.iter().map(|u| PreparedMultiPolygon::new(&u.geometry)).collect::<Vec<_>>();
+    if threads < 2 || units.len() < 64 {
+        return prepare(units);
+    }
+    std::thread::scope(|s| {
+        let handles: Vec<_> = units
+            .chunks(units.len().div_ceil(threads))
+            .map(|c| s.spawn(move || prepare(c)))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
+    })
 }
 
 #[cfg(test)]
