@@ -97,6 +97,35 @@ fn density_params(q: &mut QueryParams) -> Result<DensityParams, ApiError> {
     })
 }
 
+/// The query parameters of `/density` and `/density.csv`, for the OpenAPI document only
+/// (parsing and validation are in `density_params`, through `QueryParams`).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(dead_code, reason = "read by the OpenAPI generator, never constructed")]
+struct DensityParamsDoc {
+    /// Admin level: `province`, `prefecture` or `county` (default `county`)
+    level: Option<String>,
+    /// `count` (default), `per_10k_km2`, `share` or `lq` (location quotient):
+    measure: Option<String>,
+    /// Number of classes (default 5)
+    #[param(minimum = 2, maximum = 12)]
+    classes: Option<u8>,
+    /// Class breaks: `quantile` (default), `equal` or `jenks`
+    method: Option<String>,
+    /// Also list units without matching features (default false)
+    all: Option<bool>,
+    /// `simplified` (default), `true` (full boundaries) or `false` (none)
+    geometry: Option<String>,
+    /// Only features of this kind (e.g. `cluster`, `park`, `town`)
+    kind: Option<String>,
+    /// Only features of this industry (e.g. `foundry`)
+    industry: Option<String>,
+    /// Only features of this point layer (e.g. `clusters`)
+    layer: Option<String>,
+    /// Only features with this designation
+    designation: Option<String>,
+}
+
 /// `GET /density?level=county&measure=count[&industry=&kind=&designation=&layer=][&classes=5]
 /// [&method=quantile][&all=false][&geometry=simplified]` → a FeatureCollection of units
 /// (only those with count > 0 unless `all=true`) with `count`, `value` and `class`, and
@@ -105,18 +134,7 @@ fn density_params(q: &mut QueryParams) -> Result<DensityParams, ApiError> {
     get,
     path = "/density",
     tag = "Density",
-    params(
-        ("level" = Option<String>, Query, description = "Admin level: `province`, `prefecture` or `county` (default `county`)"),
-        ("measure" = Option<String>, Query, description = "`count` (default), `per_10k_km2`, `share` or `lq` (location quotient):"),
-        ("classes" = Option<u8>, Query, description = "Number of classes (default 5)", minimum = 2, maximum = 12),
-        ("method" = Option<String>, Query, description = "Class breaks: `quantile` (default), `equal` or `jenks`"),
-        ("all" = Option<bool>, Query, description = "Also list units without matching features (default false)"),
-        ("geometry" = Option<String>, Query, description = "`simplified` (default), `true` (full boundaries) or `false` (none)"),
-        ("kind" = Option<String>, Query, description = "Only features of this kind (e.g. `cluster`, `park`, `town`)"),
-        ("industry" = Option<String>, Query, description = "Only features of this industry (e.g. `foundry`)"),
-        ("layer" = Option<String>, Query, description = "Only features of this point layer (e.g. `clusters`)"),
-        ("designation" = Option<String>, Query, description = "Only features with this designation"),
-    ),
+    params(DensityParamsDoc),
     responses(
         (status = 200, description = "FeatureCollection of units with `count`, `value`, `class`; top-level `measure`, `definition`, `breaks`", body = Object, content_type = "application/geo+json"),
         (status = 400, description = "Bad parameter; `parameter` names it", body = crate::api::problem::Problem, content_type = "application/problem+json"),
@@ -143,18 +161,7 @@ async fn get_density(State(s): State<AppState>, mut q: QueryParams) -> Result<im
     get,
     path = "/density.csv",
     tag = "Density",
-    params(
-        ("level" = Option<String>, Query, description = "Admin level: `province`, `prefecture` or `county` (default `county`)"),
-        ("measure" = Option<String>, Query, description = "`count` (default), `per_10k_km2`, `share` or `lq` (location quotient):"),
-        ("classes" = Option<u8>, Query, description = "Number of classes (default 5)", minimum = 2, maximum = 12),
-        ("method" = Option<String>, Query, description = "Class breaks: `quantile` (default), `equal` or `jenks`"),
-        ("all" = Option<bool>, Query, description = "Also list units without matching features (default false)"),
-        ("geometry" = Option<String>, Query, description = "`simplified` (default), `true` (full boundaries) or `false` (none)"),
-        ("kind" = Option<String>, Query, description = "Only features of this kind (e.g. `cluster`, `park`, `town`)"),
-        ("industry" = Option<String>, Query, description = "Only features of this industry (e.g. `foundry`)"),
-        ("layer" = Option<String>, Query, description = "Only features of this point layer (e.g. `clusters`)"),
-        ("designation" = Option<String>, Query, description = "Only features with this designation"),
-    ),
+    params(DensityParamsDoc),
     responses(
         (status = 200, description = "One row per unit, UTF-8 with BOM", body = Object, content_type = "text/csv"),
         (status = 400, description = "Bad parameter; `parameter` names it", body = crate::api::problem::Problem, content_type = "application/problem+json"),
