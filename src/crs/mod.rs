@@ -64,7 +64,7 @@ impl FromStr for Datum {
 /// # Examples
 /// ```
 /// use cluster_atlas::crs::{convert, Datum};
-/// let (lon, lat) = convert(Datum::Gcj02, Datum::Wgs84, (116.403_743_678, 39.910_103_523));
+/// let (lon, lat) = convert(Datum::Gcj02, Datum::Wgs84, (116.403_743_572_651_76, 39.910_103_499_344_76));
 /// assert!((lon - 116.3975).abs() < 1e-7 && (lat - 39.9087).abs() < 1e-7);
 /// ```
 #[must_use]
