@@ -25,3 +25,4 @@ pub mod model;
 pub mod names;
 pub mod prepare;
 pub mod telemetry;
+pub mod tiles;

@@ -7,7 +7,7 @@ use common::{assert_problem, get};
 use serde_json::Value;
 
 /// Every route the router serves, in OpenAPI path syntax.
-const ROUTES: [(&str, &str); 19] = [
+const ROUTES: [(&str, &str); 22] = [
     ("/health", "get"),
     ("/reverse", "get"),
     ("/reverse", "post"),
@@ -18,6 +18,9 @@ const ROUTES: [(&str, &str); 19] = [
     ("/density", "get"),
     ("/density.csv", "get"),
     ("/density/h3", "get"),
+    ("/tiles", "get"),
+    ("/tiles/{layer}.json", "get"),
+    ("/tiles/{layer}/{z}/{x}/{y}.mvt", "get"),
     ("/", "get"),
     ("/conformance", "get"),
     ("/collections", "get"),

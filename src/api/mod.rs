@@ -13,6 +13,7 @@ pub mod problem;
 pub mod proximity;
 pub mod reverse;
 pub mod search;
+pub mod tiles;
 
 use crate::atlas::Atlas;
 use axum::Router;
@@ -50,6 +51,7 @@ pub fn router(state: AppState) -> Router {
         .merge(search::router())
         .merge(convert::router())
         .merge(density::router())
+        .merge(tiles::router())
         .fallback(not_found)
         .with_state(state)
         .layer(CompressionLayer::new())

@@ -1,0 +1,203 @@
+//! `GET /tiles`, `GET /tiles/{layer}.json` (TileJSON 3.0.0) and
+//! `GET /tiles/{layer}/{z}/{x}/{y}.mvt` (Mapbox Vector Tiles).
+
+use super::AppState;
+use super::error::ApiError;
+use crate::tiles::{self, ADMIN_LAYERS, TileCoord, TileError, TileLayer};
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+/// Media type of a vector tile.
+pub const MVT_MEDIA_TYPE: &str = "application/vnd.mapbox-vector-tile";
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/tiles", get(get_tilesets))
+        .route("/tiles/{file}", get(get_tilejson))
+        .route("/tiles/{layer}/{z}/{x}/{file}", get(get_tile))
+}
+
+impl From<TileError> for ApiError {
+    fn from(e: TileError) -> Self {
+        match e {
+            TileError::BadCoord { parameter, detail } => ApiError::BadParameter {
+                parameter: parameter.to_owned(),
+                detail,
+            },
+            TileError::UnknownLayer(_) => ApiError::NotFound(e.to_string()),
+            TileError::Encode(_) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+fn parse_coord(name: &'static str, raw: &str) -> Result<u32, ApiError> {
+    raw.parse().map_err(|_| ApiError::BadParameter {
+        parameter: name.to_owned(),
+        detail: format!("{raw:?} is not a tile index"),
+    })
+}
+
+/// `GET /tiles/{layer}/{z}/{x}/{y}.mvt` → one MVT layer; 204 when the tile is empty.
+#[utoipa::path(
+    get,
+    path = "/tiles/{layer}/{z}/{x}/{y}.mvt",
+    tag = "Tiles",
+    params(
+        ("layer" = String, Path, description = "`provinces`, `prefectures`, `counties` or a point layer such as `clusters`"),
+        ("z" = u32, Path, description = "Zoom 0–16"),
+        ("x" = u32, Path, description = "Column, below 2^z"),
+        ("y" = u32, Path, description = "Row from the north, below 2^z"),
+    ),
+    responses(
+        (status = 200, description = "The tile", content_type = "application/vnd.mapbox-vector-tile"),
+        (status = 204, description = "Empty tile"),
+        (status = 304, description = "Unchanged (If-None-Match)"),
+        (status = 400, description = "Bad z, x or y; `parameter` names it", body = crate::api::problem::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown layer", body = crate::api::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn get_tile(
+    State(s): State<AppState>,
+    Path((layer, z, x, file)): Path<(String, String, String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let y = file
+        .strip_suffix(".mvt")
+        .ok_or_else(|| ApiError::NotFound(format!("tiles are {layer}/{z}/{x}/{{y}}.mvt, not {file}")))?;
+    tiles::resolve_layer(&s.atlas, &layer)?;
+    let t = TileCoord::new(parse_coord("z", &z)?, parse_coord("x", &x)?, parse_coord("y", y)?)?;
+    let atlas = s.atlas.clone();
+    let bytes = tokio::task::spawn_blocking(move || {
+        let tile_layer = tiles::resolve_layer(&atlas, &layer)?;
+        tiles::encode_tile(&atlas, &layer, tile_layer, t)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let cache = (header::CACHE_CONTROL, "public, max-age=86400");
+    let Some(bytes) = bytes else {
+        return Ok((StatusCode::NO_CONTENT, [cache]).into_response());
+    };
+    let etag = format!("\"{:x}\"", Sha256::digest(&bytes));
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag))
+    {
+        return Ok((StatusCode::NOT_MODIFIED, [cache, (header::ETAG, etag.as_str())]).into_response());
+    }
+    Ok((
+        [cache, (header::CONTENT_TYPE, MVT_MEDIA_TYPE), (header::ETAG, etag.as_str())],
+        bytes,
+    )
+        .into_response())
+}
+
+/// `scheme://host` of the request, honouring X-Forwarded-Proto / X-Forwarded-Host.
+fn base_url(headers: &HeaderMap) -> String {
+    let h = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(',').next().unwrap_or(v).trim().to_owned())
+    };
+    let proto = h("x-forwarded-proto").unwrap_or_else(|| "http".to_owned());
+    let host = h("x-forwarded-host")
+        .or_else(|| h("host"))
+        .unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+    format!("{proto}://{host}")
+}
+
+fn layer_names(s: &AppState) -> Vec<String> {
+    ADMIN_LAYERS
+        .iter()
+        .map(|(n, _)| (*n).to_owned())
+        .chain(s.atlas.point_layers().iter().map(|l| l.name().to_owned()))
+        .collect()
+}
+
+/// TileJSON 3.0.0 of one layer.
+fn tilejson(s: &AppState, name: &str, base: &str) -> Result<Value, ApiError> {
+    let layer = tiles::resolve_layer(&s.atlas, name)?;
+    let (bounds, fields) = match layer {
+        TileLayer::Admin(level) => {
+            let mut fields =
+                json!({"code": "String", "name_zh": "String", "name_pinyin": "String", "area_km2": "Number", "n_total": "Number"});
+            if let Some(p) = s.atlas.point_layer(crate::load::DEFAULT_POINT_LAYER) {
+                for ind in p.features().iter().filter_map(|f| f.industry.as_ref()) {
+                    fields[format!("n_{ind}")] = json!("Number");
+                }
+            }
+            (s.atlas.admin_extent(level), fields)
+        }
+        TileLayer::Points(p) => {
+            let mut fields = json!({"id": "String", "cluster": "Boolean", "cluster_id": "Number", "point_count": "Number",
+                "point_count_abbreviated": "String", "top_industries": "String"});
+            for (k, v) in p.features().iter().flat_map(|f| f.properties.iter()) {
+                let ty = match v {
+                    Value::Bool(_) => "Boolean",
+                    Value::Number(_) => "Number",
+                    _ => "String",
+                };
+                fields[k] = json!(ty);
+            }
+            let tree = p.tree();
+            ((tree.size() > 0).then(|| tree.root().envelope()), fields)
+        }
+    };
+    let b = bounds.map_or([73.0, 3.0, 136.0, 54.0], |e| {
+        [e.lower()[0], e.lower()[1], e.upper()[0], e.upper()[1]]
+    });
+    Ok(json!({
+        "tilejson": "3.0.0",
+        "name": name,
+        "scheme": "xyz",
+        "tiles": [format!("{base}/tiles/{name}/{{z}}/{{x}}/{{y}}.mvt")],
+        "minzoom": 0,
+        "maxzoom": tiles::MAX_ZOOM,
+        "bounds": b,
+        "center": [(b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0, 4],
+        "attribution": "Boundaries: GB/T 2260 county-level divisions; clusters: cluster-atlas",
+        "vector_layers": [{"id": name, "fields": fields, "minzoom": 0, "maxzoom": tiles::MAX_ZOOM}],
+    }))
+}
+
+/// `GET /tiles/{layer}.json` → TileJSON 3.0.0 with absolute tile URLs.
+#[utoipa::path(
+    get,
+    path = "/tiles/{layer}.json",
+    tag = "Tiles",
+    params(("layer" = String, Path, description = "A tile layer name (see `/tiles`)")),
+    responses(
+        (status = 200, description = "TileJSON 3.0.0", body = Object, content_type = "application/json"),
+        (status = 404, description = "Unknown layer", body = crate::api::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn get_tilejson(State(s): State<AppState>, Path(file): Path<String>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    let name = file
+        .strip_suffix(".json")
+        .ok_or_else(|| ApiError::NotFound(format!("no resource at /tiles/{file}")))?;
+    Ok(Json(tilejson(&s, name, &base_url(&headers))?))
+}
+
+/// `GET /tiles` → the TileJSON of every tile layer.
+#[utoipa::path(
+    get,
+    path = "/tiles",
+    tag = "Tiles",
+    responses((status = 200, description = "`{\"tilesets\": [TileJSON, …]}`", body = Object, content_type = "application/json"))
+)]
+async fn get_tilesets(State(s): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    let base = base_url(&headers);
+    let sets = layer_names(&s)
+        .iter()
+        .map(|n| tilejson(&s, n, &base))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Json(json!({ "tilesets": sets })))
+}

@@ -1,0 +1,477 @@
+//! Mapbox Vector Tiles (MVT) of admin boundaries and point layers, pure (no IO, no HTTP).
+//!
+//! Geometry is projected to Web-Mercator tile pixels (extent [`EXTENT`]), generalised with
+//! Douglas–Peucker at one pixel, clipped to the tile grown by [`BUFFER`] pixels, and encoded
+//! with geozero's MVT writer (prost protobuf types), so no protobuf is written by hand.
+//! Point layers are clustered on a fixed grid below [`CLUSTER_MAX_ZOOM`]: every grid cell
+//! belongs to exactly one tile, so summing `point_count` over all tiles of a zoom counts each
+//! point once.
+
+use crate::analysis::density::assigned_unit;
+use crate::atlas::{Atlas, PointLayer};
+use crate::model::{AdminLevel, AdminUnit, PlaceFeature};
+use geo::{Area, BooleanOps, BoundingRect, Coord, LineString, MapCoords, MultiPolygon, Orient, Polygon, Rect, Simplify};
+use geozero::ToMvt;
+use geozero::mvt::tile::{self, GeomType};
+use geozero::mvt::{Message, TagsBuilder, TileValue};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::f64::consts::PI;
+
+/// Tile coordinate space size of one tile side.
+pub const EXTENT: u32 = 4096;
+/// Pixels of geometry kept around the tile on each side.
+pub const BUFFER: f64 = 64.0;
+/// Highest zoom served.
+pub const MAX_ZOOM: u8 = 16;
+/// Points are clustered below this zoom and shown one by one from it.
+pub const CLUSTER_MAX_ZOOM: u8 = 8;
+/// Side of a clustering grid cell in tile units (8 cells per tile side, ≈ 64 screen pixels
+/// on a 512-pixel tile).
+pub const CLUSTER_CELL: f64 = 512.0;
+/// Web-Mercator latitude limit.
+const MAX_LAT: f64 = 85.051_128_779_806_6;
+
+/// Why a tile cannot be made.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum TileError {
+    /// A coordinate is out of range; `parameter` is `z`, `x` or `y`.
+    #[error("{parameter}: {detail}")]
+    BadCoord {
+        /// The bad parameter.
+        parameter: &'static str,
+        /// Why.
+        detail: String,
+    },
+    /// No admin level or point layer has this name.
+    #[error("no tile layer named {0:?}")]
+    UnknownLayer(String),
+    /// The encoder failed.
+    #[error("encoding the tile failed: {0}")]
+    Encode(String),
+}
+
+/// A tile address in the XYZ (Google/OSM) scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TileCoord {
+    /// Zoom, 0..=16.
+    pub z: u8,
+    /// Column, 0..2^z, from the antimeridian eastwards.
+    pub x: u32,
+    /// Row, 0..2^z, from the north.
+    pub y: u32,
+}
+
+impl TileCoord {
+    /// Validates a tile address.
+    pub fn new(z: u32, x: u32, y: u32) -> Result<Self, TileError> {
+        if z > u32::from(MAX_ZOOM) {
+            return Err(TileError::BadCoord {
+                parameter: "z",
+                detail: format!("zoom {z} is outside 0..={MAX_ZOOM}"),
+            });
+        }
+        let n = 1u32 << z;
+        for (parameter, v) in [("x", x), ("y", y)] {
+            if v >= n {
+                return Err(TileError::BadCoord {
+                    parameter,
+                    detail: format!("{v} is outside 0..{n} at zoom {z}"),
+                });
+            }
+        }
+        Ok(Self { z: z as u8, x, y })
+    }
+
+    /// The tile containing a lon/lat point at zoom `z` (`z` ≤ 16).
+    #[must_use]
+    pub fn containing(z: u8, lon: f64, lat: f64) -> Self {
+        let [gx, gy] = world_px(z, lon, lat);
+        let max = (1u32 << z) - 1;
+        let cell = |g: f64| ((g / f64::from(EXTENT)).floor().max(0.0) as u32).min(max);
+        Self {
+            z,
+            x: cell(gx),
+            y: cell(gy),
+        }
+    }
+
+    /// The tile's `[west, south, east, north]` in lon/lat degrees.
+    #[must_use]
+    pub fn bbox_lonlat(&self) -> [f64; 4] {
+        let [w, n] = self.pixel_to_lonlat(0.0, 0.0);
+        let [e, s] = self.pixel_to_lonlat(f64::from(EXTENT), f64::from(EXTENT));
+        [w, s, e, n]
+    }
+
+    /// The tile's `[west, south, east, north]` in Web-Mercator metres (EPSG:3857).
+    #[must_use]
+    pub fn bbox_mercator(&self) -> [f64; 4] {
+        const HALF: f64 = 20_037_508.342_789_244;
+        let size = 2.0 * HALF / f64::from(1u32 << self.z);
+        let w = -HALF + f64::from(self.x) * size;
+        let n = HALF - f64::from(self.y) * size;
+        [w, n - size, w + size, n]
+    }
+
+    /// Lon/lat of a tile pixel (may lie outside the tile).
+    #[must_use]
+    pub fn pixel_to_lonlat(&self, px: f64, py: f64) -> [f64; 2] {
+        let world = f64::from(EXTENT) * f64::from(1u32 << self.z);
+        let gx = f64::from(self.x) * f64::from(EXTENT) + px;
+        let gy = f64::from(self.y) * f64::from(EXTENT) + py;
+        let lon = gx / world * 360.0 - 180.0;
+        let lat = (PI * (1.0 - 2.0 * gy / world)).sinh().atan().to_degrees();
+        [lon, lat.clamp(-MAX_LAT, MAX_LAT)]
+    }
+
+    /// Tile pixel of a lon/lat point.
+    #[must_use]
+    pub fn lonlat_to_pixel(&self, lon: f64, lat: f64) -> [f64; 2] {
+        let [gx, gy] = world_px(self.z, lon, lat);
+        [
+            gx - f64::from(self.x) * f64::from(EXTENT),
+            gy - f64::from(self.y) * f64::from(EXTENT),
+        ]
+    }
+
+    /// `[min, max]` lon/lat of the tile grown by `buffer` pixels.
+    fn envelope(&self, buffer: f64) -> ([f64; 2], [f64; 2]) {
+        let [w, n] = self.pixel_to_lonlat(-buffer, -buffer);
+        let [e, s] = self.pixel_to_lonlat(f64::from(EXTENT) + buffer, f64::from(EXTENT) + buffer);
+        ([w, s], [e, n])
+    }
+}
+
+/// Global pixel (zoom-`z` world of `EXTENT`-unit tiles) of a lon/lat point.
+fn world_px(z: u8, lon: f64, lat: f64) -> [f64; 2] {
+    let world = f64::from(EXTENT) * f64::from(1u32 << z);
+    let lat = lat.clamp(-MAX_LAT, MAX_LAT).to_radians();
+    let x = (lon + 180.0) / 360.0 * world;
+    let y = (1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / PI) / 2.0 * world;
+    [x, y]
+}
+
+/// What a tile layer name refers to.
+#[derive(Debug, Clone, Copy)]
+pub enum TileLayer<'a> {
+    /// Boundaries of one admin level.
+    Admin(AdminLevel),
+    /// A point layer.
+    Points(&'a PointLayer),
+}
+
+/// Tile layer names of admin levels.
+pub const ADMIN_LAYERS: [(&str, AdminLevel); 3] = [
+    ("provinces", AdminLevel::Province),
+    ("prefectures", AdminLevel::Prefecture),
+    ("counties", AdminLevel::County),
+];
+
+/// Resolves a tile layer name: `provinces`, `prefectures`, `counties` or a point layer.
+pub fn resolve_layer<'a>(atlas: &'a Atlas, name: &str) -> Result<TileLayer<'a>, TileError> {
+    if let Some((_, level)) = ADMIN_LAYERS.iter().find(|(n, _)| *n == name) {
+        return Ok(TileLayer::Admin(*level));
+    }
+    atlas
+        .point_layer(name)
+        .map(TileLayer::Points)
+        .ok_or_else(|| TileError::UnknownLayer(name.to_owned()))
+}
+
+/// Encodes one layer of one tile; `None` when the tile holds no feature.
+pub fn encode_tile(atlas: &Atlas, name: &str, layer: TileLayer<'_>, t: TileCoord) -> Result<Option<Vec<u8>>, TileError> {
+    let mut b = LayerBuilder::default();
+    match layer {
+        TileLayer::Admin(level) => admin_features(atlas, level, t, &mut b)?,
+        TileLayer::Points(p) if t.z >= CLUSTER_MAX_ZOOM => point_features(p, t, &mut b)?,
+        TileLayer::Points(p) => cluster_features(p, t, &mut b)?,
+    }
+    if b.features.is_empty() {
+        return Ok(None);
+    }
+    let (keys, values) = b.tags.into_tags();
+    let layer = tile::Layer {
+        version: 2,
+        name: name.to_owned(),
+        features: b.features,
+        keys,
+        values: values.into_iter().map(Into::into).collect(),
+        extent: Some(EXTENT),
+    };
+    Ok(Some(geozero::mvt::Tile { layers: vec![layer] }.encode_to_vec()))
+}
+
+/// Features and the shared key/value dictionary of one layer.
+#[derive(Default)]
+struct LayerBuilder {
+    features: Vec<tile::Feature>,
+    tags: TagsBuilder,
+}
+
+impl LayerBuilder {
+    fn push(&mut self, mut feature: tile::Feature, props: Vec<(String, TileValue)>) {
+        for (k, v) in props {
+            let (ki, vi) = self.tags.insert(k, v);
+            feature.tags.extend([ki, vi]);
+        }
+        self.features.push(feature);
+    }
+}
+
+fn encode_err(e: geozero::error::GeozeroError) -> TileError {
+    TileError::Encode(e.to_string())
+}
+
+/// Per-unit point counts by industry of the default point layer (`n_<industry>`, `n_total`).
+fn industry_counts(atlas: &Atlas, level: AdminLevel) -> HashMap<String, BTreeMap<String, u64>> {
+    let mut out: HashMap<String, BTreeMap<String, u64>> = HashMap::new();
+    let Some(layer) = atlas.point_layer(crate::load::DEFAULT_POINT_LAYER) else {
+        return out;
+    };
+    for f in layer.features() {
+        if let Some(u) = assigned_unit(atlas, level, f) {
+            let m = out.entry(u.code.to_string()).or_default();
+            *m.entry("n_total".into()).or_default() += 1;
+            if let Some(ind) = &f.industry {
+                *m.entry(format!("n_{ind}")).or_default() += 1;
+            }
+        }
+    }
+    out
+}
+
+fn admin_features(atlas: &Atlas, level: AdminLevel, t: TileCoord, b: &mut LayerBuilder) -> Result<(), TileError> {
+    let (min, max) = t.envelope(BUFFER);
+    let counts = industry_counts(atlas, level);
+    let clip = Rect::new(
+        Coord { x: -BUFFER, y: -BUFFER },
+        Coord {
+            x: f64::from(EXTENT) + BUFFER,
+            y: f64::from(EXTENT) + BUFFER,
+        },
+    );
+    for unit in atlas.admin_in_envelope(level, min, max) {
+        let Some(geom) = tile_polygons(&unit.geometry, t, clip) else {
+            continue;
+        };
+        let feature = geo::Geometry::MultiPolygon(geom).to_mvt_unscaled().map_err(encode_err)?;
+        b.push(feature, admin_props(unit, counts.get(&unit.code.to_string())));
+    }
+    Ok(())
+}
+
+fn admin_props(unit: &AdminUnit, counts: Option<&BTreeMap<String, u64>>) -> Vec<(String, TileValue)> {
+    let mut p = vec![
+        ("code".to_owned(), TileValue::Str(unit.code.to_string())),
+        ("name_zh".to_owned(), TileValue::Str(unit.name_zh.clone())),
+        ("name_pinyin".to_owned(), TileValue::Str(unit.name_pinyin.clone())),
+        ("area_km2".to_owned(), TileValue::Double(unit.area_km2)),
+    ];
+    let total = counts.and_then(|c| c.get("n_total")).copied().unwrap_or(0);
+    p.push(("n_total".to_owned(), TileValue::Uint(total)));
+    p.extend(
+        counts
+            .into_iter()
+            .flatten()
+            .filter(|(k, _)| *k != "n_total")
+            .map(|(k, v)| (k.clone(), TileValue::Uint(*v))),
+    );
+    p
+}
+
+/// Projects to tile pixels, generalises at one pixel, clips to the buffered tile, rounds to
+/// the integer grid and orients rings the MVT way; `None` when nothing is left.
+fn tile_polygons(mp: &MultiPolygon<f64>, t: TileCoord, clip: Rect<f64>) -> Option<MultiPolygon<f64>> {
+    let projected = mp.map_coords(|c| {
+        let [x, y] = t.lonlat_to_pixel(c.x, c.y);
+        Coord { x, y }
+    });
+    let simplified = projected.simplify(1.0);
+    let bounds = simplified.bounding_rect()?;
+    let inside = bounds.min().x >= clip.min().x
+        && bounds.min().y >= clip.min().y
+        && bounds.max().x <= clip.max().x
+        && bounds.max().y <= clip.max().y;
+    let clipped = if inside {
+        simplified
+    } else {
+        simplified.intersection(&clip.to_polygon())
+    };
+    let polys: Vec<Polygon<f64>> = clipped.0.iter().filter_map(snap_polygon).collect();
+    // geo's default orientation (exterior counter-clockwise with y up) has positive shoelace
+    // area, which is what MVT asks of exteriors in its y-down pixel space.
+    (!polys.is_empty()).then(|| MultiPolygon(polys).orient(geo::orient::Direction::Default))
+}
+
+/// Rounds a polygon to integer pixels and drops rings that collapse.
+fn snap_polygon(p: &Polygon<f64>) -> Option<Polygon<f64>> {
+    let exterior = snap_ring(p.exterior())?;
+    Some(Polygon::new(exterior, p.interiors().iter().filter_map(snap_ring).collect()))
+}
+
+fn snap_ring(ring: &LineString<f64>) -> Option<LineString<f64>> {
+    let mut coords: Vec<Coord<f64>> = ring
+        .0
+        .iter()
+        .map(|c| Coord {
+            x: c.x.round(),
+            y: c.y.round(),
+        })
+        .collect();
+    coords.dedup();
+    let ring = LineString::new(coords);
+    (ring.0.len() >= 4 && Polygon::new(ring.clone(), vec![]).unsigned_area() > 0.0).then_some(ring)
+}
+
+fn point_feature(px: [f64; 2]) -> tile::Feature {
+    let zig = |v: i32| ((v << 1) ^ (v >> 31)) as u32;
+    // geozero's writer needs a GeozeroGeometry; one MoveTo command is spelt out here for a
+    // point so that rounding is ours (`round`, not truncation).
+    tile::Feature {
+        r#type: Some(GeomType::Point as i32),
+        geometry: vec![(1 << 3) | 1, zig(px[0].round() as i32), zig(px[1].round() as i32)],
+        ..Default::default()
+    }
+}
+
+fn point_features(layer: &PointLayer, t: TileCoord, b: &mut LayerBuilder) -> Result<(), TileError> {
+    let (min, max) = t.envelope(BUFFER);
+    for e in layer.tree().locate_in_envelope(&rstar::AABB::from_corners(min, max)) {
+        let f = &layer.features()[e.data];
+        b.push(point_feature(t.lonlat_to_pixel(f.point.x(), f.point.y())), point_props(f));
+    }
+    Ok(())
+}
+
+/// All stored properties as MVT values (objects and arrays as JSON text, nulls left out).
+fn point_props(f: &PlaceFeature) -> Vec<(String, TileValue)> {
+    let mut p = vec![("id".to_owned(), TileValue::Str(f.id.clone()))];
+    for (k, v) in &f.properties {
+        if k == "id" {
+            continue;
+        }
+        let tv = match v {
+            Value::Null => continue,
+            Value::Bool(b) => TileValue::Bool(*b),
+            Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+                (Some(i), _) => TileValue::Sint(i),
+                (None, Some(x)) => TileValue::Double(x),
+                (None, None) => TileValue::Str(n.to_string()),
+            },
+            Value::String(s) => TileValue::Str(s.clone()),
+            other => TileValue::Str(other.to_string()),
+        };
+        p.push((k.clone(), tv));
+    }
+    p
+}
+
+/// `12`, `1.2k`, `12k` as supercluster abbreviates counts.
+#[must_use]
+pub fn abbreviate(n: usize) -> String {
+    match n {
+        0..1_000 => n.to_string(),
+        1_000..10_000 => format!("{:.1}k", n as f64 / 1000.0),
+        _ => format!("{}k", n / 1000),
+    }
+}
+
+/// A point in a grid cell with its tile pixel.
+type Member<'a> = (&'a PlaceFeature, [f64; 2]);
+
+fn cluster_features(layer: &PointLayer, t: TileCoord, b: &mut LayerBuilder) -> Result<(), TileError> {
+    // Grid clustering written here: supercluster-style greedy clustering has no maintained
+    // Rust crate in this tree, and a fixed grid makes every cell belong to one tile.
+    let (min, max) = t.envelope(1.0);
+    let side = f64::from(EXTENT);
+    let mut cells: BTreeMap<(u32, u32), Vec<Member<'_>>> = BTreeMap::new();
+    for e in layer.tree().locate_in_envelope(&rstar::AABB::from_corners(min, max)) {
+        let f = &layer.features()[e.data];
+        let px = t.lonlat_to_pixel(f.point.x(), f.point.y());
+        if !(0.0..side).contains(&px[0]) || !(0.0..side).contains(&px[1]) {
+            continue; // owned by a neighbouring tile
+        }
+        let cell = ((px[0] / CLUSTER_CELL) as u32, (px[1] / CLUSTER_CELL) as u32);
+        cells.entry(cell).or_default().push((f, px));
+    }
+    let per_side = (side / CLUSTER_CELL) as u64;
+    for ((cx, cy), members) in cells {
+        if let [(f, px)] = members.as_slice() {
+            b.push(point_feature(*px), point_props(f));
+            continue;
+        }
+        let n = members.len();
+        let mean = members
+            .iter()
+            .fold([0.0, 0.0], |a, (_, p)| [a[0] + p[0] / n as f64, a[1] + p[1] / n as f64]);
+        let world_cells = per_side << t.z;
+        let gx = u64::from(t.x) * per_side + u64::from(cx);
+        let gy = u64::from(t.y) * per_side + u64::from(cy);
+        let cluster_id = ((gy * world_cells + gx) << 5) | u64::from(t.z);
+        let props = vec![
+            ("cluster".to_owned(), TileValue::Bool(true)),
+            ("cluster_id".to_owned(), TileValue::Uint(cluster_id)),
+            ("point_count".to_owned(), TileValue::Uint(n as u64)),
+            ("point_count_abbreviated".to_owned(), TileValue::Str(abbreviate(n))),
+            (
+                "top_industries".to_owned(),
+                TileValue::Str(top_industries(members.iter().map(|(f, _)| *f))),
+            ),
+        ];
+        b.push(point_feature(mean), props);
+    }
+    Ok(())
+}
+
+/// The three most frequent industries, most frequent first (ties by name), comma-separated.
+fn top_industries<'a>(features: impl Iterator<Item = &'a PlaceFeature>) -> String {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for f in features {
+        if let Some(i) = &f.industry {
+            *counts.entry(i.as_str()).or_default() += 1;
+        }
+    }
+    let mut v: Vec<(&str, usize)> = counts.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    v.iter().take(3).map(|(i, _)| *i).collect::<Vec<_>>().join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coords_are_validated() {
+        assert!(TileCoord::new(0, 0, 0).is_ok());
+        assert_eq!(
+            TileCoord::new(17, 0, 0).unwrap_err(),
+            TileError::BadCoord {
+                parameter: "z",
+                detail: "zoom 17 is outside 0..=16".into()
+            }
+        );
+        assert!(matches!(TileCoord::new(3, 8, 0), Err(TileError::BadCoord { parameter: "x", .. })));
+        assert!(matches!(TileCoord::new(3, 0, 8), Err(TileError::BadCoord { parameter: "y", .. })));
+    }
+
+    #[test]
+    fn bboxes_match_the_xyz_scheme() {
+        let t = TileCoord::new(1, 1, 0).unwrap();
+        let [w, s, e, n] = t.bbox_lonlat();
+        assert!((w - 0.0).abs() < 1e-9 && (e - 180.0).abs() < 1e-9 && s.abs() < 1e-9 && (n - MAX_LAT).abs() < 1e-9);
+        let [mw, ms, me, mn] = t.bbox_mercator();
+        assert!(mw.abs() < 1e-6 && ms.abs() < 1e-6 && (me - 20_037_508.342_789_244).abs() < 1e-6 && (mn - me).abs() < 1e-6);
+        // Botou (116.578, 38.076) at z6 is tile 52/24 (x = floor((116.578+180)/360·64)).
+        assert_eq!(TileCoord::containing(6, 116.578, 38.076), TileCoord { z: 6, x: 52, y: 24 });
+        let [px, py] = TileCoord { z: 6, x: 52, y: 24 }.lonlat_to_pixel(116.578, 38.076);
+        assert!((0.0..4096.0).contains(&px) && (0.0..4096.0).contains(&py));
+    }
+
+    #[test]
+    fn abbreviations() {
+        assert_eq!(abbreviate(999), "999");
+        assert_eq!(abbreviate(1234), "1.2k");
+        assert_eq!(abbreviate(12_345), "12k");
+    }
+}

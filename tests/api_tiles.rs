@@ -1,0 +1,204 @@
+//! Vector tiles and TileJSON on the real geodata, decoded with geozero's prost types and GDAL.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+use axum::body::Body;
+use axum::http::Request;
+use cluster_atlas::tiles::TileCoord;
+use common::{assert_problem, get, send};
+use geozero::mvt::tile::{Layer, Value};
+use geozero::mvt::{Message, Tile};
+
+fn decode(bytes: &[u8]) -> Layer {
+    let mut tile = Tile::decode(bytes).unwrap();
+    assert_eq!(tile.layers.len(), 1);
+    tile.layers.remove(0)
+}
+
+/// The properties of feature `i` as (key, value) pairs.
+fn props(layer: &Layer, i: usize) -> Vec<(&str, &Value)> {
+    layer.features[i]
+        .tags
+        .chunks(2)
+        .map(|kv| (layer.keys[kv[0] as usize].as_str(), &layer.values[kv[1] as usize]))
+        .collect()
+}
+
+fn prop<'a>(layer: &'a Layer, i: usize, key: &str) -> Option<&'a Value> {
+    props(layer, i).into_iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+}
+
+fn find_code(layer: &Layer, code: &str) -> Option<usize> {
+    (0..layer.features.len()).find(|&i| prop(layer, i, "code").and_then(|v| v.string_value.as_deref()) == Some(code))
+}
+
+#[tokio::test]
+async fn z6_tile_holds_botou_with_its_properties() {
+    let t = TileCoord::containing(6, 116.578, 38.076);
+    let r = get(&format!("/tiles/counties/{}/{}/{}.mvt", t.z, t.x, t.y)).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.content_type(), "application/vnd.mapbox-vector-tile");
+    let layer = decode(&r.bytes);
+    assert_eq!(layer.name, "counties");
+    assert_eq!(layer.extent, Some(4096));
+    let i = find_code(&layer, "130981").expect("county 130981 in the tile");
+    assert_eq!(prop(&layer, i, "name_zh").unwrap().string_value.as_deref(), Some("泊头市"));
+    assert_eq!(prop(&layer, i, "name_pinyin").unwrap().string_value.as_deref(), Some("Botou"));
+    let atlas = common::atlas();
+    let unit = atlas
+        .admin_by_code(cluster_atlas::model::AdminLevel::County, "130981".parse().unwrap())
+        .unwrap();
+    assert_eq!(prop(&layer, i, "area_km2").unwrap().double_value, Some(unit.area_km2));
+    // Per-industry counts agree with the clusters assigned to the county.
+    let clusters = atlas.point_layer("clusters").unwrap();
+    let n = clusters.features().iter().filter(|f| f.county_code == Some(unit.code)).count() as u64;
+    assert_eq!(prop(&layer, i, "n_total").unwrap().uint_value, Some(n));
+    assert!(layer.features.len() > 50, "{} counties", layer.features.len());
+}
+
+#[tokio::test]
+async fn gdal_reads_the_tile() {
+    let t = TileCoord::containing(6, 116.578, 38.076);
+    let r = get(&format!("/tiles/counties/{}/{}/{}.mvt", t.z, t.x, t.y)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tile.mvt");
+    std::fs::write(&path, &r.bytes).unwrap();
+    let out = std::process::Command::new("ogrinfo")
+        .args([
+            "-ro",
+            "-al",
+            "-oo",
+            &format!("Z={}", t.z),
+            "-oo",
+            &format!("X={}", t.x),
+            "-oo",
+            &format!("Y={}", t.y),
+        ])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("code (String) = 130981"), "{text}");
+    assert!(text.contains("name_pinyin (String) = Botou"));
+    assert!(text.contains("MULTIPOLYGON") || text.contains("POLYGON"));
+}
+
+#[tokio::test]
+async fn z3_cluster_counts_sum_to_every_cluster() {
+    let atlas = common::atlas();
+    let clusters = atlas.point_layer("clusters").unwrap();
+    let env = clusters.tree().root().envelope();
+    let lo = TileCoord::containing(3, env.lower()[0], env.upper()[1]);
+    let hi = TileCoord::containing(3, env.upper()[0], env.lower()[1]);
+    let (mut sum, mut n_clusters) = (0u64, 0);
+    for x in lo.x..=hi.x {
+        for y in lo.y..=hi.y {
+            let r = get(&format!("/tiles/clusters/3/{x}/{y}.mvt")).await;
+            if r.status == 204 {
+                continue;
+            }
+            assert_eq!(r.status, 200);
+            let layer = decode(&r.bytes);
+            for i in 0..layer.features.len() {
+                match prop(&layer, i, "point_count") {
+                    Some(v) => {
+                        n_clusters += 1;
+                        assert!(
+                            !prop(&layer, i, "top_industries")
+                                .unwrap()
+                                .string_value
+                                .as_deref()
+                                .unwrap()
+                                .is_empty()
+                        );
+                        sum += v.uint_value.unwrap();
+                    }
+                    None => sum += 1,
+                }
+            }
+        }
+    }
+    assert_eq!(sum, clusters.features().len() as u64);
+    assert!(n_clusters > 0, "z3 must cluster");
+}
+
+#[tokio::test]
+async fn z10_points_carry_their_properties() {
+    let atlas = common::atlas();
+    let f = &atlas.point_layer("clusters").unwrap().features()[0];
+    let t = TileCoord::containing(10, f.point.x(), f.point.y());
+    let r = get(&format!("/tiles/clusters/10/{}/{}.mvt", t.x, t.y)).await;
+    let layer = decode(&r.bytes);
+    let i = (0..layer.features.len())
+        .find(|&i| prop(&layer, i, "id").unwrap().string_value.as_deref() == Some(&f.id))
+        .unwrap();
+    assert_eq!(
+        prop(&layer, i, "name_zh").unwrap().string_value.as_deref(),
+        Some(f.name_zh.as_str())
+    );
+    assert!(prop(&layer, i, "point_count").is_none());
+}
+
+#[tokio::test]
+async fn empty_tile_is_204_and_etag_gives_304() {
+    // Mid-Pacific at z6.
+    let r = get("/tiles/counties/6/5/30.mvt").await;
+    assert_eq!(r.status, 204);
+    assert!(r.bytes.is_empty());
+    let r = get("/tiles/provinces/2/3/1.mvt").await;
+    assert_eq!(r.status, 200);
+    let etag = r.headers["etag"].to_str().unwrap().to_owned();
+    assert!(r.headers["cache-control"].to_str().unwrap().contains("max-age"));
+    let again = send(
+        Request::get("/tiles/provinces/2/3/1.mvt")
+            .header("if-none-match", &etag)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(again.status, 304);
+    assert!(again.bytes.is_empty());
+}
+
+#[tokio::test]
+async fn bad_coordinates_and_layers_are_problems() {
+    assert_problem(&get("/tiles/counties/17/0/0.mvt").await, 400, Some("z"));
+    assert_problem(&get("/tiles/counties/3/8/0.mvt").await, 400, Some("x"));
+    assert_problem(&get("/tiles/counties/3/0/8.mvt").await, 400, Some("y"));
+    assert_problem(&get("/tiles/counties/3/a/0.mvt").await, 400, Some("x"));
+    assert_problem(&get("/tiles/rivers/3/0/0.mvt").await, 404, None);
+    assert_problem(&get("/tiles/rivers.json").await, 404, None);
+}
+
+#[tokio::test]
+async fn tilejson_honours_forwarded_headers() {
+    let r = send(
+        Request::get("/tiles/counties.json")
+            .header("host", "internal:8080")
+            .header("x-forwarded-proto", "https")
+            .header("x-forwarded-host", "maps.example.org")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json["tilejson"], "3.0.0");
+    assert_eq!(r.json["tiles"][0], "https://maps.example.org/tiles/counties/{z}/{x}/{y}.mvt");
+    assert_eq!(r.json["vector_layers"][0]["fields"]["code"], "String");
+    let b = r.json["bounds"].as_array().unwrap();
+    assert!(b[0].as_f64().unwrap() > 70.0 && b[2].as_f64().unwrap() < 140.0, "{b:?}");
+    let host = send(
+        Request::get("/tiles/clusters.json")
+            .header("host", "127.0.0.1:8080")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(host.json["tiles"][0], "http://127.0.0.1:8080/tiles/clusters/{z}/{x}/{y}.mvt");
+    let list = get("/tiles").await;
+    assert_eq!(
+        list.json["tilesets"].as_array().unwrap().len(),
+        3 + common::atlas().point_layers().len()
+    );
+}
