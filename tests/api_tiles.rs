@@ -202,3 +202,14 @@ async fn tilejson_honours_forwarded_headers() {
         3 + common::atlas().point_layers().len()
     );
 }
+
+#[tokio::test]
+async fn z3_counties_tile_stays_under_500_kb() {
+    // Tile 6/3 at z3 covers most of China's counties.
+    let r = get("/tiles/counties/3/6/3.mvt").await;
+    assert_eq!(r.status, 200);
+    assert!(r.bytes.len() < 500_000, "{} bytes", r.bytes.len());
+    let layer = decode(&r.bytes);
+    assert!(layer.features.len() > 2000, "{} counties", layer.features.len());
+    assert!(find_code(&layer, "130981").is_some());
+}
