@@ -3,46 +3,9 @@
 //! `gdal-bin`, installed by `scripts/setup --test`).
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-
-/// Kills the server when the test ends, pass or fail.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn geodata() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("geodata")
-}
-
-fn start() -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cluster-atlas"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--data"])
-        .arg(geodata())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no URL in {line:?}"));
-    Server {
-        child,
-        base: url.trim_end_matches('/').to_owned(),
-    }
-}
+mod common;
+use common::server::start;
+use std::process::Command;
 
 /// Runs a GDAL tool and returns its stdout; fails the test with stderr if it fails.
 fn gdal(tool: &str, args: &[&str]) -> String {
@@ -97,7 +60,7 @@ fn ogrinfo_lists_the_four_collections_and_describes_counties() {
     }
     assert!(info.contains("Geometry: Multi Polygon"), "{info}");
     let clusters = gdal("ogrinfo", &["-ro", "-so", &ds, "clusters"]);
-    let atlas = cluster_atlas::load::load_dir(&geodata()).unwrap();
+    let atlas = cluster_atlas::load::load_dir(&common::geodata_dir()).unwrap();
     assert_eq!(feature_count(&clusters), atlas.point_layer("clusters").unwrap().features().len());
     assert!(clusters.contains("industry: String"), "{clusters}");
 }
@@ -124,7 +87,7 @@ fn ogr2ogr_copies_every_county_into_a_geopackage() {
 #[test]
 fn ogr2ogr_downloads_only_the_foundry_clusters() {
     let s = start();
-    let atlas = cluster_atlas::load::load_dir(&geodata()).unwrap();
+    let atlas = cluster_atlas::load::load_dir(&common::geodata_dir()).unwrap();
     let want = atlas
         .point_layer("clusters")
         .unwrap()

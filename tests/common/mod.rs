@@ -11,6 +11,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use tower::ServiceExt;
 
+pub mod server;
+
 /// The geodata folder of this checkout.
 pub fn geodata_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("geodata")
