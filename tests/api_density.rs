@@ -4,15 +4,11 @@
 
 mod common;
 
-use axum::body::Body;
-use axum::http::Request;
-use cluster_atlas::api::{AppState, router};
 use cluster_atlas::atlas::{Atlas, PointLayer};
 use cluster_atlas::model::{AdminCode, AdminLevel, AdminUnit, PlaceFeature, Precision};
 use common::{Reply, assert_problem, atlas, get};
 use geo::{MultiPolygon, Point, polygon};
 use serde_json::Value;
-use tower::ServiceExt;
 
 // ---------------------------------------------------------------------------------------
 // Fixture: province 110000 → prefecture 110100 → counties 110101 (1,000 km²),
@@ -85,20 +81,7 @@ fn fixture() -> Atlas {
 }
 
 async fn fixture_get(uri: &str) -> Reply {
-    let resp = router(AppState::new(fixture()))
-        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap().to_vec();
-    let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    Reply {
-        status,
-        headers,
-        json,
-        bytes,
-    }
+    common::get_on(fixture(), uri).await
 }
 
 /// `code → (count, value, class)` of a `/density` reply.

@@ -3,15 +3,11 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use axum::body::Body;
-use axum::http::Request;
-use cluster_atlas::api::{AppState, router};
 use cluster_atlas::atlas::{Atlas, PointLayer};
 use cluster_atlas::model::{AdminCode, AdminLevel, AdminUnit, PlaceFeature, Precision};
 use common::{Reply, assert_problem};
 use geo::{MultiPolygon, Point, polygon};
-use serde_json::{Value, json};
-use tower::ServiceExt;
+use serde_json::json;
 
 fn unit(code: &str, name_zh: &str, level: AdminLevel, lon: f64, lat: f64) -> AdminUnit {
     let code: AdminCode = code.parse().unwrap();
@@ -87,18 +83,7 @@ fn fixture() -> Atlas {
 }
 
 async fn get(uri: &str) -> Reply {
-    let app = router(AppState::new(fixture()));
-    let resp = app.oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap().to_vec();
-    let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    Reply {
-        status,
-        headers,
-        json,
-        bytes,
-    }
+    common::get_on(fixture(), uri).await
 }
 
 fn ids(r: &Reply) -> Vec<&str> {

@@ -45,9 +45,14 @@ impl Reply {
     }
 }
 
-/// Sends one request through the router.
+/// Sends one request through the router over the default atlas.
 pub async fn send(req: Request<Body>) -> Reply {
-    let resp = app().oneshot(req).await.unwrap();
+    send_to(app(), req).await
+}
+
+/// Sends one request through `app` (e.g. a router over a fixture atlas).
+pub async fn send_to(app: Router, req: Request<Body>) -> Reply {
+    let resp = app.oneshot(req).await.unwrap();
     let status = resp.status();
     let headers = resp.headers().clone();
     let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap().to_vec();
@@ -58,6 +63,11 @@ pub async fn send(req: Request<Body>) -> Reply {
         json,
         bytes,
     }
+}
+
+/// `GET uri` on a router over `atlas`.
+pub async fn get_on(atlas: Atlas, uri: &str) -> Reply {
+    send_to(router(AppState::new(atlas)), Request::get(uri).body(Body::empty()).unwrap()).await
 }
 
 /// `GET uri`.
