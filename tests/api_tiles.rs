@@ -213,3 +213,66 @@ async fn z3_counties_tile_stays_under_500_kb() {
     assert!(layer.features.len() > 2000, "{} counties", layer.features.len());
     assert!(find_code(&layer, "130981").is_some());
 }
+
+/// `GET uri` on `app` (one shared router, hence one shared tile cache).
+async fn get_via(app: &axum::Router, uri: &str) -> common::Reply {
+    common::send_to(app.clone(), Request::get(uri).body(Body::empty()).unwrap()).await
+}
+
+#[tokio::test]
+async fn second_request_for_a_tile_is_a_cache_hit() {
+    use cluster_atlas::api::{AppState, router};
+    let app = router(AppState::from_shared(common::atlas()));
+    let t = TileCoord::containing(6, 116.578, 38.076);
+    let uri = format!("/tiles/counties/{}/{}/{}.mvt", t.z, t.x, t.y);
+    let first = get_via(&app, &uri).await;
+    let c = get_via(&app, "/health").await.json["tile_cache"].clone();
+    assert_eq!((c["hits"].as_u64(), c["misses"].as_u64()), (Some(0), Some(1)));
+    assert_eq!(c["capacity_bytes"].as_u64(), Some(64 << 20));
+    assert!(c["bytes"].as_u64().unwrap() > first.bytes.len() as u64);
+    let second = get_via(&app, &uri).await;
+    assert_eq!(second.status, 200);
+    assert_eq!(second.bytes, first.bytes);
+    assert_eq!(second.headers["etag"], first.headers["etag"]);
+    let c = get_via(&app, "/health").await.json["tile_cache"].clone();
+    assert_eq!(
+        (c["hits"].as_u64(), c["misses"].as_u64(), c["entries"].as_u64()),
+        (Some(1), Some(1), Some(1))
+    );
+    // An empty tile (mid-Pacific) is cached too and still answers 204.
+    for _ in 0..2 {
+        assert_eq!(get_via(&app, "/tiles/counties/6/0/32.mvt").await.status, 204);
+    }
+    let c = get_via(&app, "/health").await.json["tile_cache"].clone();
+    assert_eq!(
+        (c["hits"].as_u64(), c["misses"].as_u64(), c["entries"].as_u64()),
+        (Some(2), Some(2), Some(2))
+    );
+}
+
+#[tokio::test]
+async fn a_tiny_cache_evicts() {
+    use cluster_atlas::api::{AppState, router};
+    // 1 MB cannot hold the four z3 counties tiles over China plus the nine z4 ones.
+    let app = router(AppState::from_shared(common::atlas()).with_tile_cache_mb(1));
+    let mut tiles: Vec<String> = [(6, 3), (5, 3), (6, 2), (5, 2)]
+        .iter()
+        .map(|(x, y)| format!("/tiles/counties/3/{x}/{y}.mvt"))
+        .collect();
+    tiles.extend((11..=13).flat_map(|x| (5..=7).map(move |y| format!("/tiles/counties/4/{x}/{y}.mvt"))));
+    let mut total = 0;
+    for uri in &tiles {
+        let r = get_via(&app, uri).await;
+        assert!(r.status == 200 || r.status == 204, "{uri}: {}", r.status); // 204: no county there
+        total += r.bytes.len();
+    }
+    assert!(total > 1 << 20, "the tiles ({total} B) overflow 1 MB");
+    let c = get_via(&app, "/health").await.json["tile_cache"].clone();
+    assert_eq!(c["misses"].as_u64(), Some(tiles.len() as u64));
+    assert!(c["bytes"].as_u64().unwrap() <= 1 << 20);
+    assert!(c["entries"].as_u64().unwrap() < tiles.len() as u64, "{c}");
+    // The first tile was least recently used, so it was evicted: asking again misses.
+    get_via(&app, &tiles[0]).await;
+    let c = get_via(&app, "/health").await.json["tile_cache"].clone();
+    assert_eq!((c["hits"].as_u64(), c["misses"].as_u64()), (Some(0), Some(tiles.len() as u64 + 1)));
+}

@@ -11,7 +11,7 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/health", get(get_health))
 }
 
-/// `GET /health` → `{"status":"ok","version":…,"layers":{"counties":2875,…}}`.
+/// `GET /health` → `{"status":"ok","version":…,"layers":{"counties":2875,…},"tile_cache":{"hits":…,"misses":…,…}}`.
 #[utoipa::path(
     get,
     path = "/health",
@@ -27,5 +27,10 @@ async fn get_health(State(s): State<AppState>) -> Json<Value> {
         .iter()
         .map(|(l, n)| (l.layer_name().to_owned(), json!(n)))
         .collect();
-    Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION"), "layers": layers }))
+    Json(json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "layers": layers,
+        "tile_cache": s.tile_cache.stats(),
+    }))
 }

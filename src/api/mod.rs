@@ -30,13 +30,31 @@ pub use error::ApiError;
 pub struct AppState {
     /// The immutable atlas.
     pub atlas: Arc<Atlas>,
+    /// Encoded tiles shared by all requests (`serve --tile-cache-mb`).
+    pub tile_cache: Arc<crate::tiles::cache::TileCache>,
 }
 
 impl AppState {
     /// Wraps an atlas for serving.
     #[must_use]
     pub fn new(atlas: Atlas) -> Self {
-        Self { atlas: Arc::new(atlas) }
+        Self::from_shared(Arc::new(atlas))
+    }
+
+    /// Wraps a shared atlas with a default-sized tile cache.
+    #[must_use]
+    pub fn from_shared(atlas: Arc<Atlas>) -> Self {
+        Self {
+            atlas,
+            tile_cache: Arc::default(),
+        }
+    }
+
+    /// Replaces the tile cache with an empty one of `mb` megabytes.
+    #[must_use]
+    pub fn with_tile_cache_mb(mut self, mb: u64) -> Self {
+        self.tile_cache = Arc::new(crate::tiles::cache::TileCache::with_megabytes(mb));
+        self
     }
 }
 

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 
 /// Media type of a vector tile.
 pub const MVT_MEDIA_TYPE: &str = "application/vnd.mapbox-vector-tile";
@@ -73,13 +74,22 @@ async fn get_tile(
         .ok_or_else(|| ApiError::NotFound(format!("tiles are {layer}/{z}/{x}/{{y}}.mvt, not {file}")))?;
     tiles::resolve_layer(&s.atlas, &layer)?;
     let t = TileCoord::new(parse_coord("z", &z)?, parse_coord("x", &x)?, parse_coord("y", y)?)?;
-    let atlas = s.atlas.clone();
-    let bytes = tokio::task::spawn_blocking(move || {
-        let tile_layer = tiles::resolve_layer(&atlas, &layer)?;
-        tiles::encode_tile(&atlas, &layer, tile_layer, t)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let key = (layer, t.z, t.x, t.y);
+    let bytes = match s.tile_cache.get(&key) {
+        Some(hit) => hit,
+        None => {
+            let (atlas, k) = (s.atlas.clone(), key.clone());
+            let fresh = tokio::task::spawn_blocking(move || {
+                let tile_layer = tiles::resolve_layer(&atlas, &k.0)?;
+                tiles::encode_tile(&atlas, &k.0, tile_layer, t)
+            })
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))??
+            .map(Arc::<[u8]>::from);
+            s.tile_cache.insert(key, fresh.clone());
+            fresh
+        }
+    };
     let cache = (header::CACHE_CONTROL, "public, max-age=86400");
     let Some(bytes) = bytes else {
         return Ok((StatusCode::NO_CONTENT, [cache]).into_response());
@@ -94,7 +104,7 @@ async fn get_tile(
     }
     Ok((
         [cache, (header::CONTENT_TYPE, MVT_MEDIA_TYPE), (header::ETAG, etag.as_str())],
-        bytes,
+        axum::body::Bytes::from_owner(bytes),
     )
         .into_response())
 }

@@ -15,6 +15,9 @@ pub struct ServeArgs {
     /// Data folder (default: ./geodata, else the one shipped with the source).
     #[arg(long, env = "CLUSTER_ATLAS_DATA")]
     pub data: Option<PathBuf>,
+    /// Size of the in-memory tile cache in megabytes.
+    #[arg(long, default_value_t = crate::tiles::cache::DEFAULT_CACHE_MB, env = "CLUSTER_ATLAS_TILE_CACHE_MB")]
+    pub tile_cache_mb: u64,
 }
 
 /// Loads the atlas, binds and serves until Ctrl-C / SIGTERM.
@@ -34,7 +37,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let local = listener.local_addr()?;
         // The one line a person (or a test harness) reads to find the service.
         println!("cluster-atlas listening on http://{local}/  (health: http://{local}/health)");
-        let app = api::router(AppState::new(atlas));
+        let app = api::router(AppState::new(atlas).with_tile_cache_mb(args.tile_cache_mb));
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown_signal())
             .await

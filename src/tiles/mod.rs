@@ -7,6 +7,8 @@
 //! belongs to exactly one tile, so summing `point_count` over all tiles of a zoom counts each
 //! point once.
 
+pub mod cache;
+
 use crate::analysis::density::assigned_unit;
 use crate::atlas::{Atlas, PointLayer};
 use crate::model::{AdminLevel, AdminUnit, PlaceFeature};

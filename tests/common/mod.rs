@@ -28,7 +28,7 @@ pub fn atlas() -> Arc<Atlas> {
 
 /// The application over the default atlas.
 pub fn app() -> Router {
-    router(AppState { atlas: atlas() })
+    router(AppState::from_shared(atlas()))
 }
 
 /// A response: status, headers, body parsed as JSON (Null if not JSON).
