@@ -7,7 +7,7 @@ use common::{assert_problem, get};
 use serde_json::Value;
 
 /// Every route the router serves, in OpenAPI path syntax.
-const ROUTES: [(&str, &str); 22] = [
+const ROUTES: [(&str, &str); 23] = [
     ("/health", "get"),
     ("/reverse", "get"),
     ("/reverse", "post"),
@@ -21,6 +21,7 @@ const ROUTES: [(&str, &str); 22] = [
     ("/tiles", "get"),
     ("/tiles/{layer}.json", "get"),
     ("/tiles/{layer}/{z}/{x}/{y}.mvt", "get"),
+    ("/tiles/{layer}/expand", "get"),
     ("/", "get"),
     ("/conformance", "get"),
     ("/collections", "get"),

@@ -276,3 +276,62 @@ async fn a_tiny_cache_evicts() {
     let c = get_via(&app, "/health").await.json["tile_cache"].clone();
     assert_eq!((c["hits"].as_u64(), c["misses"].as_u64()), (Some(0), Some(tiles.len() as u64 + 1)));
 }
+
+#[tokio::test]
+async fn expanding_z3_clusters_returns_point_count_members() {
+    let atlas = common::atlas();
+    let clusters = atlas.point_layer("clusters").unwrap();
+    let env = clusters.tree().root().envelope();
+    let lo = TileCoord::containing(3, env.lower()[0], env.upper()[1]);
+    let hi = TileCoord::containing(3, env.upper()[0], env.lower()[1]);
+    let (mut expanded, mut seen) = (0, std::collections::HashSet::new());
+    for x in lo.x..=hi.x {
+        for y in lo.y..=hi.y {
+            let r = get(&format!("/tiles/clusters/3/{x}/{y}.mvt")).await;
+            if r.status == 204 {
+                continue;
+            }
+            let layer = decode(&r.bytes);
+            for i in 0..layer.features.len() {
+                let Some(count) = prop(&layer, i, "point_count").and_then(|v| v.uint_value) else {
+                    continue;
+                };
+                let id = prop(&layer, i, "cluster_id").unwrap().uint_value.unwrap();
+                let e = get(&format!("/tiles/clusters/expand?cluster_id={id}")).await;
+                assert_eq!(e.status, 200, "{id}: {}", e.json);
+                assert_eq!(e.content_type(), "application/geo+json");
+                let members = e.json["features"].as_array().unwrap();
+                assert_eq!(members.len() as u64, count, "cluster {id}");
+                assert_eq!(e.json["point_count"].as_u64(), Some(count));
+                assert_eq!(e.json["zoom"].as_u64(), Some(3));
+                let ez = e.json["expansion_zoom"].as_u64().unwrap();
+                assert!((4..=8).contains(&ez), "expansion_zoom {ez}");
+                let [w, s, east, n] = TileCoord::new(3, x, y).unwrap().bbox_lonlat();
+                for m in members {
+                    let id = m["id"].as_str().unwrap().to_owned();
+                    let [lon, lat] = [
+                        m["geometry"]["coordinates"][0].as_f64().unwrap(),
+                        m["geometry"]["coordinates"][1].as_f64().unwrap(),
+                    ];
+                    assert!(lon >= w && lon <= east && lat >= s && lat <= n, "{id} outside tile 3/{x}/{y}");
+                    assert!(clusters.feature(&id).is_some(), "{id}");
+                    assert!(seen.insert(id.clone()), "{id} in two clusters");
+                }
+                expanded += 1;
+            }
+        }
+    }
+    assert!(expanded > 5, "{expanded} clusters expanded");
+}
+
+#[tokio::test]
+async fn bad_cluster_ids_are_problems() {
+    assert_problem(&get("/tiles/clusters/expand?cluster_id=abc").await, 400, Some("cluster_id"));
+    assert_problem(&get("/tiles/clusters/expand").await, 400, Some("cluster_id"));
+    // Zoom 9 is above the clustering threshold.
+    assert_problem(&get("/tiles/clusters/expand?cluster_id=9").await, 400, Some("cluster_id"));
+    // Cell 0 of zoom 3 is in the Arctic: no cluster there.
+    assert_problem(&get("/tiles/clusters/expand?cluster_id=3").await, 404, None);
+    assert_problem(&get("/tiles/nope/expand?cluster_id=3").await, 404, None);
+    assert_problem(&get("/tiles/counties/expand?cluster_id=3").await, 404, None);
+}

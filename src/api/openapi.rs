@@ -51,6 +51,7 @@ pub const OPENAPI_VERSION: &str = "3.0.3";
         super::tiles::get_tilesets,
         super::tiles::get_tilejson,
         super::tiles::get_tile,
+        super::tiles::get_expand,
         super::ogc::landing::get_landing,
         super::ogc::landing::get_conformance,
         super::ogc::collections::get_collections,

@@ -3,6 +3,7 @@
 
 use super::AppState;
 use super::error::ApiError;
+use super::params::QueryParams;
 use crate::tiles::{self, ADMIN_LAYERS, TileCoord, TileError, TileLayer};
 use axum::Json;
 use axum::Router;
@@ -23,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/tiles", get(get_tilesets))
         .route("/tiles/{file}", get(get_tilejson))
         .route("/tiles/{layer}/{z}/{x}/{file}", get(get_tile))
+        .route("/tiles/{layer}/expand", get(get_expand))
 }
 
 impl From<TileError> for ApiError {
@@ -210,4 +212,41 @@ async fn get_tilesets(State(s): State<AppState>, headers: HeaderMap) -> Result<J
         .map(|n| tilejson(&s, n, &base))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Json(json!({ "tilesets": sets })))
+}
+
+/// `GET /tiles/{layer}/expand?cluster_id=` → the cluster's members and the zoom at which it splits.
+#[utoipa::path(
+    get,
+    path = "/tiles/{layer}/expand",
+    tag = "Tiles",
+    params(
+        ("layer" = String, Path, description = "A point layer, e.g. `clusters`"),
+        ("cluster_id" = u64, Query, description = "`cluster_id` of a cluster feature in a tile of this layer"),
+    ),
+    responses(
+        (status = 200, description = "GeoJSON FeatureCollection of the members with `cluster_id`, `point_count`, `zoom` and `expansion_zoom`", body = Object, content_type = "application/geo+json"),
+        (status = 400, description = "Bad cluster_id; `parameter` names it", body = crate::api::problem::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown layer or no such cluster", body = crate::api::problem::Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn get_expand(State(s): State<AppState>, Path(layer): Path<String>, mut q: QueryParams) -> Result<Response, ApiError> {
+    let id: u64 = q.required("cluster_id", "a cluster_id from a clusters tile")?;
+    q.finish()?;
+    let TileLayer::Points(points) = tiles::resolve_layer(&s.atlas, &layer)? else {
+        return Err(ApiError::NotFound(format!(
+            "{layer} is not a point layer; only point layers are clustered"
+        )));
+    };
+    let e = tiles::expand::expand_cluster(points, id)?.ok_or_else(|| ApiError::NotFound(format!("no cluster {id} in layer {layer}")))?;
+    let mut body = crate::geojson_out::feature_collection(
+        e.members
+            .iter()
+            .map(|f| crate::geojson_out::place_feature(f, &layer, None))
+            .collect(),
+    );
+    body["cluster_id"] = json!(id);
+    body["point_count"] = json!(e.members.len());
+    body["zoom"] = json!(e.tile.z);
+    body["expansion_zoom"] = json!(e.expansion_zoom);
+    Ok(([(header::CONTENT_TYPE, "application/geo+json")], Json(body)).into_response())
 }

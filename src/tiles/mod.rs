@@ -8,6 +8,7 @@
 //! point once.
 
 pub mod cache;
+pub mod expand;
 
 use crate::analysis::density::assigned_unit;
 use crate::atlas::{Atlas, PointLayer};
