@@ -3,6 +3,7 @@
 pub mod build_clusters;
 pub mod convert;
 pub mod density;
+pub mod export_tiles;
 pub mod import;
 pub mod query;
 pub mod reverse;
@@ -44,6 +45,8 @@ pub enum Command {
     Import(import::ImportArgs),
     /// Industry concentration per county, prefecture or province, as a ranked table.
     Density(density::DensityArgs),
+    /// Write a PMTiles v3 archive of one tile layer for static hosting.
+    ExportTiles(export_tiles::ExportTilesArgs),
 }
 
 /// Arguments of `prepare-geodata`.
@@ -93,5 +96,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::BuildClusters(args) => build_clusters::run(&args),
         Command::Import(args) => import::run(&args),
         Command::Density(args) => density::run(args),
+        Command::ExportTiles(args) => export_tiles::run(&args),
     }
 }
