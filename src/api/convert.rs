@@ -32,8 +32,7 @@ pub fn router() -> Router<AppState> {
 async fn get_convert(mut q: QueryParams) -> Result<Json<Value>, ApiError> {
     let from: Datum = q.required("from", "one of wgs84, gcj02, bd09")?;
     let to: Datum = q.required("to", "one of wgs84, gcj02, bd09")?;
-    let lon = q.required_in_range("lon", -180.0..=180.0)?;
-    let lat = q.required_in_range("lat", -90.0..=90.0)?;
+    let (lon, lat) = q.lon_lat()?;
     q.finish()?;
     let (x, y) = crs::convert(from, to, (lon, lat));
     Ok(Json(json!({ "from": from, "to": to, "input": [lon, lat], "output": [x, y] })))

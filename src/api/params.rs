@@ -79,6 +79,17 @@ impl QueryParams {
         }
     }
 
+    /// The required WGS84 point `lon` (−180..180) and `lat` (−90..90).
+    ///
+    /// # Errors
+    /// [`ApiError::BadParameter`] naming `lon` or `lat` if missing, not a number or out of range.
+    pub fn lon_lat(&mut self) -> Result<(f64, f64), ApiError> {
+        Ok((
+            self.required_in_range("lon", -180.0..=180.0)?,
+            self.required_in_range("lat", -90.0..=90.0)?,
+        ))
+    }
+
     /// A `true`/`false` flag with a default.
     ///
     /// # Errors

@@ -53,8 +53,7 @@ fn geojson_reply(hits: &[Hit<'_>]) -> impl IntoResponse + use<> {
     )
 )]
 async fn get_nearest(State(s): State<AppState>, mut q: QueryParams) -> Result<impl IntoResponse, ApiError> {
-    let lon = q.required_in_range("lon", -180.0..=180.0)?;
-    let lat = q.required_in_range("lat", -90.0..=90.0)?;
+    let (lon, lat) = q.lon_lat()?;
     let expected = format!("an integer between 1 and {MAX_K}");
     let k = q.optional::<usize>("k", &expected)?.unwrap_or(10);
     let filter = filter_params(&mut q);
@@ -83,8 +82,7 @@ async fn get_nearest(State(s): State<AppState>, mut q: QueryParams) -> Result<im
     )
 )]
 async fn get_within(State(s): State<AppState>, mut q: QueryParams) -> Result<impl IntoResponse, ApiError> {
-    let lon = q.required_in_range("lon", -180.0..=180.0)?;
-    let lat = q.required_in_range("lat", -90.0..=90.0)?;
+    let (lon, lat) = q.lon_lat()?;
     let radius_m = q.required::<f64>("radius_m", &format!("a number of metres in (0, {MAX_RADIUS_M}]"))?;
     let filter = filter_params(&mut q);
     q.finish()?;

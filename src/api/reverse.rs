@@ -46,8 +46,7 @@ fn level_param(q: &mut QueryParams) -> Result<AdminLevel, ApiError> {
     )
 )]
 async fn get_reverse(State(s): State<AppState>, mut q: QueryParams) -> Result<impl IntoResponse, ApiError> {
-    let lon = q.required_in_range("lon", -180.0..=180.0)?;
-    let lat = q.required_in_range("lat", -90.0..=90.0)?;
+    let (lon, lat) = q.lon_lat()?;
     let level = level_param(&mut q)?;
     let geometry = q.flag("geometry", true)?;
     q.finish()?;
