@@ -335,3 +335,111 @@ async fn bad_cluster_ids_are_problems() {
     assert_problem(&get("/tiles/nope/expand?cluster_id=3").await, 404, None);
     assert_problem(&get("/tiles/counties/expand?cluster_id=3").await, 404, None);
 }
+
+/// Feature and point counts of the z3 clusters tiles over the layer's bounds, served by `app`.
+#[derive(Debug, Default)]
+struct Z3Clusters {
+    /// Sum of `point_count` over clusters plus one per single point.
+    points: u64,
+    /// Features of every tile (clusters and single points).
+    features: usize,
+    /// `(tile, cluster_id, point_count)` of every cluster feature.
+    clusters: Vec<(TileCoord, u64, u64)>,
+}
+
+async fn z3_clusters(app: &axum::Router) -> Z3Clusters {
+    let atlas = common::atlas();
+    let env = atlas.point_layer("clusters").unwrap().tree().root().envelope();
+    let lo = TileCoord::containing(3, env.lower()[0], env.upper()[1]);
+    let hi = TileCoord::containing(3, env.upper()[0], env.lower()[1]);
+    let mut out = Z3Clusters::default();
+    for x in lo.x..=hi.x {
+        for y in lo.y..=hi.y {
+            let r = get_via(app, &format!("/tiles/clusters/3/{x}/{y}.mvt")).await;
+            if r.status == 204 {
+                continue;
+            }
+            assert_eq!(r.status, 200);
+            let layer = decode(&r.bytes);
+            out.features += layer.features.len();
+            for i in 0..layer.features.len() {
+                match prop(&layer, i, "point_count").and_then(|v| v.uint_value) {
+                    Some(n) => {
+                        let id = prop(&layer, i, "cluster_id").unwrap().uint_value.unwrap();
+                        out.clusters.push((TileCoord::new(3, x, y).unwrap(), id, n));
+                        out.points += n;
+                    }
+                    None => out.points += 1,
+                }
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_128_px_cluster_radius_counts_every_point_once_and_expands_exactly() {
+    use cluster_atlas::api::{AppState, router};
+    use cluster_atlas::tiles::ClusterOptions;
+    let atlas = common::atlas();
+    let clusters = atlas.point_layer("clusters").unwrap();
+    let n_points = clusters.features().len() as u64;
+    let wide_opts = ClusterOptions::new(128.0).unwrap();
+    assert_eq!(wide_opts.cells_per_side(), 4);
+    let default = router(AppState::from_shared(atlas.clone()));
+    let wide = router(AppState::from_shared(atlas.clone()).with_cluster_options(wide_opts));
+
+    let d = z3_clusters(&default).await;
+    let w = z3_clusters(&wide).await;
+    assert_eq!(d.points, n_points);
+    assert_eq!(w.points, n_points, "every point counted once at 128 px");
+    assert!(
+        w.features < d.features,
+        "128 px: {} features ({} clusters); 64 px: {} features ({} clusters)",
+        w.features,
+        w.clusters.len(),
+        d.features,
+        d.clusters.len()
+    );
+    assert!(w.clusters.len() < d.clusters.len());
+    let biggest = |z: &Z3Clusters| z.clusters.iter().map(|c| c.2).max().unwrap_or(0);
+    assert!(biggest(&w) >= biggest(&d));
+
+    // Every wide cluster expands, under the same radius, to exactly point_count members, all
+    // in one 1024-unit cell (4 per tile side) of the cluster's tile.
+    let mut seen = std::collections::HashSet::new();
+    for (tile, id, count) in &w.clusters {
+        let e = get_via(&wide, &format!("/tiles/clusters/expand?cluster_id={id}")).await;
+        assert_eq!(e.status, 200, "{id}: {}", e.json);
+        let members = e.json["features"].as_array().unwrap();
+        assert_eq!(members.len() as u64, *count, "cluster {id}");
+        assert_eq!(e.json["zoom"].as_u64(), Some(3));
+        let mut cells = std::collections::HashSet::new();
+        for m in members {
+            let c = &m["geometry"]["coordinates"];
+            let [px, py] = tile.lonlat_to_pixel(c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+            assert!((0.0..4096.0).contains(&px) && (0.0..4096.0).contains(&py), "{m} outside {tile:?}");
+            cells.insert(((px / 1024.0) as u32, (py / 1024.0) as u32));
+            assert!(seen.insert(m["id"].as_str().unwrap().to_owned()), "{m} in two clusters");
+        }
+        assert_eq!(cells.len(), 1, "cluster {id} spans {cells:?}");
+    }
+
+    // The TileJSON of a point layer says which radius its tiles use; admin layers do not.
+    let tj = get_via(&wide, "/tiles/clusters.json").await.json;
+    assert_eq!(tj["cluster_radius_px"].as_f64(), Some(128.0));
+    assert_eq!(tj["cluster_cells_per_tile"].as_u64(), Some(4));
+    assert_eq!(tj["cluster_maxzoom"].as_u64(), Some(7));
+    assert_eq!(
+        get_via(&default, "/tiles/clusters.json").await.json["cluster_radius_px"].as_f64(),
+        Some(64.0)
+    );
+    assert!(get_via(&wide, "/tiles/counties.json").await.json.get("cluster_radius_px").is_none());
+    eprintln!(
+        "z3 clusters layer: 64 px → {} features, {} clusters; 128 px → {} features, {} clusters; {n_points} points",
+        d.features,
+        d.clusters.len(),
+        w.features,
+        w.clusters.len()
+    );
+}

@@ -127,3 +127,20 @@ fn serve_with_a_missing_data_folder_fails_clearly() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("/nonexistent/geodata"), "{}", stderr(&o));
 }
+
+#[test]
+fn cluster_radius_outside_8_to_512_pixels_is_a_usage_error() {
+    for (cmd, radius) in [("serve", "4"), ("serve", "600"), ("serve", "wide"), ("export-tiles", "7")] {
+        let mut args = vec![cmd, "--cluster-radius", radius];
+        if cmd == "export-tiles" {
+            args.extend(["--layer", "clusters", "--maxzoom", "2", "--out", "never-written.pmtiles"]);
+        } else {
+            args.extend(["--addr", "127.0.0.1:0"]);
+        }
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2), "{cmd} --cluster-radius {radius}");
+        let err = stderr(&o);
+        assert!(err.contains("--cluster-radius") && err.contains("8..=512"), "{err}");
+    }
+    assert!(!std::env::temp_dir().join("never-written.pmtiles").exists());
+}

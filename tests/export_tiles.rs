@@ -3,7 +3,7 @@
 
 mod common;
 use cluster_atlas::cli::export_tiles::{ExportStats, export};
-use cluster_atlas::tiles::TileCoord;
+use cluster_atlas::tiles::{ClusterOptions, TileCoord};
 use geozero::mvt::{Message, Tile};
 use pmtiles::{AsyncPmTilesReader, Compression, MmapBackend, TileType};
 
@@ -12,7 +12,7 @@ async fn provinces_archive_reads_back() {
     let atlas = common::atlas();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("provinces.pmtiles");
-    let stats = export(&atlas, "provinces", 0, 3, &out, false).unwrap();
+    let stats = export(&atlas, "provinces", (0, 3), ClusterOptions::default(), &out, false).unwrap();
     // China's bounds cover 1 + 1 + 4 + 4 tiles at z0–z3; one of them (open sea) is empty.
     assert_eq!(
         stats,
@@ -58,9 +58,9 @@ async fn provinces_archive_reads_back() {
 fn bad_export_arguments_are_errors() {
     let atlas = common::atlas();
     let out = std::env::temp_dir().join("cluster-atlas-never-written.pmtiles");
-    let e = export(&atlas, "nope", 0, 3, &out, false).unwrap_err();
+    let e = export(&atlas, "nope", (0, 3), ClusterOptions::default(), &out, false).unwrap_err();
     assert!(format!("{e:#}").contains("no tile layer named \"nope\""), "{e:#}");
-    let e = export(&atlas, "provinces", 4, 3, &out, false).unwrap_err();
+    let e = export(&atlas, "provinces", (4, 3), ClusterOptions::default(), &out, false).unwrap_err();
     assert!(format!("{e:#}").contains("--maxzoom 3"), "{e:#}");
     assert!(!out.exists());
 }

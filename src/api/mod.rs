@@ -32,6 +32,8 @@ pub struct AppState {
     pub atlas: Arc<Atlas>,
     /// Encoded tiles shared by all requests (`serve --tile-cache-mb`).
     pub tile_cache: Arc<crate::tiles::cache::TileCache>,
+    /// How point layers are clustered in tiles (`serve --cluster-radius`).
+    pub cluster: crate::tiles::ClusterOptions,
 }
 
 impl AppState {
@@ -47,6 +49,7 @@ impl AppState {
         Self {
             atlas,
             tile_cache: Arc::default(),
+            cluster: crate::tiles::ClusterOptions::default(),
         }
     }
 
@@ -54,6 +57,13 @@ impl AppState {
     #[must_use]
     pub fn with_tile_cache_mb(mut self, mb: u64) -> Self {
         self.tile_cache = Arc::new(crate::tiles::cache::TileCache::with_megabytes(mb));
+        self
+    }
+
+    /// Clusters point-layer tiles with `cluster` instead of the default 64-pixel radius.
+    #[must_use]
+    pub fn with_cluster_options(mut self, cluster: crate::tiles::ClusterOptions) -> Self {
+        self.cluster = cluster;
         self
     }
 }

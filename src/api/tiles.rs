@@ -35,7 +35,7 @@ impl From<TileError> for ApiError {
                 detail,
             },
             TileError::UnknownLayer(_) => ApiError::NotFound(e.to_string()),
-            TileError::Encode(_) => ApiError::Internal(e.to_string()),
+            TileError::Encode(_) | TileError::BadClusterRadius(_) => ApiError::Internal(e.to_string()),
         }
     }
 }
@@ -80,10 +80,10 @@ async fn get_tile(
     let bytes = match s.tile_cache.get(&key) {
         Some(hit) => hit,
         None => {
-            let (atlas, k) = (s.atlas.clone(), key.clone());
+            let (atlas, k, cluster) = (s.atlas.clone(), key.clone(), s.cluster);
             let fresh = tokio::task::spawn_blocking(move || {
                 let tile_layer = tiles::resolve_layer(&atlas, &k.0)?;
-                tiles::encode_tile(&atlas, &k.0, tile_layer, t)
+                tiles::encode_tile(&atlas, &k.0, tile_layer, t, cluster)
             })
             .await
             .map_err(|e| ApiError::Internal(e.to_string()))??
@@ -166,7 +166,7 @@ fn tilejson(s: &AppState, name: &str, base: &str) -> Result<Value, ApiError> {
     let b = bounds.map_or([73.0, 3.0, 136.0, 54.0], |e| {
         [e.lower()[0], e.lower()[1], e.upper()[0], e.upper()[1]]
     });
-    Ok(json!({
+    let mut tj = json!({
         "tilejson": "3.0.0",
         "name": name,
         "scheme": "xyz",
@@ -177,7 +177,15 @@ fn tilejson(s: &AppState, name: &str, base: &str) -> Result<Value, ApiError> {
         "center": [(b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0, 4],
         "attribution": "Boundaries: GB/T 2260 county-level divisions; clusters: cluster-atlas",
         "vector_layers": [{"id": name, "fields": fields, "minzoom": 0, "maxzoom": tiles::MAX_ZOOM}],
-    }))
+    });
+    // Point layers also say how they are clustered: grid cells of about `cluster_radius_px`
+    // screen pixels (`cluster_cells_per_tile` per tile side) up to zoom `cluster_maxzoom`.
+    if let TileLayer::Points(_) = layer {
+        tj["cluster_radius_px"] = json!(s.cluster.radius_px());
+        tj["cluster_cells_per_tile"] = json!(s.cluster.cells_per_side());
+        tj["cluster_maxzoom"] = json!(tiles::CLUSTER_MAX_ZOOM - 1);
+    }
+    Ok(tj)
 }
 
 /// `GET /tiles/{layer}.json` → TileJSON 3.0.0 with absolute tile URLs.
@@ -237,7 +245,8 @@ async fn get_expand(State(s): State<AppState>, Path(layer): Path<String>, mut q:
             "{layer} is not a point layer; only point layers are clustered"
         )));
     };
-    let e = tiles::expand::expand_cluster(points, id)?.ok_or_else(|| ApiError::NotFound(format!("no cluster {id} in layer {layer}")))?;
+    let e = tiles::expand::expand_cluster(points, id, s.cluster)?
+        .ok_or_else(|| ApiError::NotFound(format!("no cluster {id} in layer {layer}")))?;
     let mut body = crate::geojson_out::feature_collection(
         e.members
             .iter()

@@ -1,7 +1,7 @@
 //! `cluster-atlas export-tiles`: a PMTiles v3 archive of one tile layer, for static hosting.
 
 use crate::atlas::Atlas;
-use crate::tiles::{self, TileCoord, TileLayer};
+use crate::tiles::{self, ClusterOptions, TileCoord, TileLayer};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use pmtiles::{PmTilesWriter, TileType};
@@ -28,6 +28,10 @@ pub struct ExportTilesArgs {
     /// Data folder (default: ./geodata, else the one shipped with the source).
     #[arg(long)]
     pub data: Option<PathBuf>,
+    /// Clustering radius of point layers below zoom 8, in pixels of a 512-pixel tile
+    /// (8..=512; rounded to a whole number of grid cells per tile side).
+    #[arg(long, value_name = "PIXELS", default_value = "64")]
+    pub cluster_radius: ClusterOptions,
 }
 
 /// What an export wrote.
@@ -62,11 +66,19 @@ fn covering(b: [f64; 4], minzoom: u8, maxzoom: u8) -> Vec<TileCoord> {
     out
 }
 
-/// Writes the non-empty tiles of `layer` at zooms `minzoom..=maxzoom` to a PMTiles v3 file.
+/// Writes the non-empty tiles of `layer` at zooms `minzoom..=maxzoom` to a PMTiles v3 file,
+/// clustering point layers with `cluster`.
 ///
 /// # Errors
 /// Unknown layer, bad zooms, or failure to encode or write.
-pub fn export(atlas: &Atlas, layer: &str, minzoom: u8, maxzoom: u8, out: &Path, progress: bool) -> anyhow::Result<ExportStats> {
+pub fn export(
+    atlas: &Atlas,
+    layer: &str,
+    (minzoom, maxzoom): (u8, u8),
+    cluster: ClusterOptions,
+    out: &Path,
+    progress: bool,
+) -> anyhow::Result<ExportStats> {
     anyhow::ensure!(
         minzoom <= maxzoom && maxzoom <= tiles::MAX_ZOOM,
         "--minzoom {minzoom} / --maxzoom {maxzoom}: need minzoom ≤ maxzoom ≤ {}",
@@ -76,7 +88,11 @@ pub fn export(atlas: &Atlas, layer: &str, minzoom: u8, maxzoom: u8, out: &Path, 
     let b = layer_bounds(&tile_layer, atlas).with_context(|| format!("layer {layer} is empty"))?;
     let coords = covering(b, minzoom, maxzoom);
     let file = File::create(out).with_context(|| format!("creating {}", out.display()))?;
-    let metadata = serde_json::json!({"name": layer, "vector_layers": [{"id": layer, "minzoom": minzoom, "maxzoom": maxzoom}]});
+    let mut metadata = serde_json::json!({"name": layer, "vector_layers": [{"id": layer, "minzoom": minzoom, "maxzoom": maxzoom}]});
+    if let TileLayer::Points(_) = tile_layer {
+        metadata["cluster_radius_px"] = serde_json::json!(cluster.radius_px());
+        metadata["cluster_cells_per_tile"] = serde_json::json!(cluster.cells_per_side());
+    }
     let mut writer = PmTilesWriter::new(TileType::Mvt)
         .min_zoom(minzoom)
         .max_zoom(maxzoom)
@@ -97,7 +113,7 @@ pub fn export(atlas: &Atlas, layer: &str, minzoom: u8, maxzoom: u8, out: &Path, 
     bar.set_message(layer.to_owned());
     let mut written = 0;
     for t in &coords {
-        if let Some(bytes) = tiles::encode_tile(atlas, layer, tiles::resolve_layer(atlas, layer)?, *t)? {
+        if let Some(bytes) = tiles::encode_tile(atlas, layer, tile_layer, *t, cluster)? {
             let coord = pmtiles::TileCoord::new(t.z, t.x, t.y).with_context(|| format!("tile {}/{}/{}", t.z, t.x, t.y))?;
             writer
                 .add_tile(coord, &bytes)
@@ -121,7 +137,14 @@ pub fn export(atlas: &Atlas, layer: &str, minzoom: u8, maxzoom: u8, out: &Path, 
 pub fn run(args: &ExportTilesArgs) -> anyhow::Result<ExitCode> {
     let data = super::resolve_data_dir(args.data.clone());
     let atlas = crate::load::load_dir(&data).with_context(|| format!("loading {}", data.display()))?;
-    let s = export(&atlas, &args.layer, args.minzoom, args.maxzoom, &args.out, true)?;
+    let s = export(
+        &atlas,
+        &args.layer,
+        (args.minzoom, args.maxzoom),
+        args.cluster_radius,
+        &args.out,
+        true,
+    )?;
     println!("{}: {} tiles written ({} examined)", args.out.display(), s.written, s.candidates);
     Ok(ExitCode::SUCCESS)
 }

@@ -18,6 +18,10 @@ pub struct ServeArgs {
     /// Size of the in-memory tile cache in megabytes.
     #[arg(long, default_value_t = crate::tiles::cache::DEFAULT_CACHE_MB, env = "CLUSTER_ATLAS_TILE_CACHE_MB")]
     pub tile_cache_mb: u64,
+    /// Clustering radius of point-layer tiles below zoom 8, in pixels of a 512-pixel tile
+    /// (8..=512; rounded to a whole number of grid cells per tile side).
+    #[arg(long, value_name = "PIXELS", default_value = "64", env = "CLUSTER_ATLAS_CLUSTER_RADIUS")]
+    pub cluster_radius: crate::tiles::ClusterOptions,
 }
 
 /// Loads the atlas, binds and serves until Ctrl-C / SIGTERM.
@@ -37,7 +41,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let local = listener.local_addr()?;
         // The one line a person (or a test harness) reads to find the service.
         println!("cluster-atlas listening on http://{local}/  (health: http://{local}/health)");
-        let app = api::router(AppState::new(atlas).with_tile_cache_mb(args.tile_cache_mb));
+        let state = AppState::new(atlas)
+            .with_tile_cache_mb(args.tile_cache_mb)
+            .with_cluster_options(args.cluster_radius);
+        let app = api::router(state);
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown_signal())
             .await

@@ -3,9 +3,9 @@
 //! Geometry is projected to Web-Mercator tile pixels (extent [`EXTENT`]), generalised with
 //! Douglas–Peucker at one pixel, clipped to the tile grown by [`BUFFER`] pixels, and encoded
 //! with geozero's MVT writer (prost protobuf types), so no protobuf is written by hand.
-//! Point layers are clustered on a fixed grid below [`CLUSTER_MAX_ZOOM`]: every grid cell
-//! belongs to exactly one tile, so summing `point_count` over all tiles of a zoom counts each
-//! point once.
+//! Point layers are clustered on a fixed grid below [`CLUSTER_MAX_ZOOM`] whose cell size
+//! follows [`ClusterOptions`]: the grid is aligned to tiles, so every grid cell belongs to
+//! exactly one tile and summing `point_count` over all tiles of a zoom counts each point once.
 
 pub mod cache;
 pub mod expand;
@@ -29,9 +29,13 @@ pub const BUFFER: f64 = 64.0;
 pub const MAX_ZOOM: u8 = 16;
 /// Points are clustered below this zoom and shown one by one from it.
 pub const CLUSTER_MAX_ZOOM: u8 = 8;
-/// Side of a clustering grid cell in tile units (8 cells per tile side, ≈ 64 screen pixels
-/// on a 512-pixel tile).
-pub const CLUSTER_CELL: f64 = 512.0;
+/// Default clustering radius in screen pixels of a 512-pixel tile (8 cells per tile side,
+/// cells of 512 tile units).
+pub const DEFAULT_CLUSTER_RADIUS_PX: f64 = 64.0;
+/// Smallest and largest accepted clustering radius in screen pixels (`--cluster-radius`).
+pub const CLUSTER_RADIUS_RANGE: std::ops::RangeInclusive<f64> = 8.0..=512.0;
+/// Screen pixels of one tile side that the clustering radius is measured against.
+const TILE_SCREEN_PX: f64 = 512.0;
 /// Web-Mercator latitude limit.
 const MAX_LAT: f64 = 85.051_128_779_806_6;
 
@@ -52,6 +56,80 @@ pub enum TileError {
     /// The encoder failed.
     #[error("encoding the tile failed: {0}")]
     Encode(String),
+    /// A clustering radius outside [`CLUSTER_RADIUS_RANGE`] (or not a number).
+    #[error("cluster radius {0:?} must be a number of pixels in 8..=512 (on a 512-pixel tile)")]
+    BadClusterRadius(String),
+}
+
+/// How point layers are clustered below [`CLUSTER_MAX_ZOOM`] (`serve --cluster-radius`).
+///
+/// The radius is rounded to a whole number `n` of grid cells per tile side,
+/// `n = max(1, round(512 / radius_px))`, so that the grid stays aligned to tiles; each cell
+/// is `EXTENT / n` tile units wide. The default (64 px) gives 8 cells per side.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClusterOptions {
+    radius_px: f64,
+    per_side: u32,
+}
+
+impl ClusterOptions {
+    /// Options for a clustering radius of `radius_px` screen pixels on a 512-pixel tile.
+    ///
+    /// # Errors
+    /// [`TileError::BadClusterRadius`] when `radius_px` is outside 8..=512.
+    pub fn new(radius_px: f64) -> Result<Self, TileError> {
+        if !CLUSTER_RADIUS_RANGE.contains(&radius_px) {
+            return Err(TileError::BadClusterRadius(radius_px.to_string()));
+        }
+        let per_side = ((TILE_SCREEN_PX / radius_px).round() as u32).max(1);
+        Ok(Self { radius_px, per_side })
+    }
+
+    /// The radius asked for, in screen pixels of a 512-pixel tile.
+    #[must_use]
+    pub fn radius_px(&self) -> f64 {
+        self.radius_px
+    }
+
+    /// Grid cells per tile side.
+    #[must_use]
+    pub fn cells_per_side(&self) -> u32 {
+        self.per_side
+    }
+
+    /// Side of one grid cell in tile units (`EXTENT / cells_per_side`).
+    #[must_use]
+    pub fn cell_size(&self) -> f64 {
+        f64::from(EXTENT) / f64::from(self.per_side)
+    }
+
+    /// The grid cell `(column, row)` of a tile pixel inside the tile (`0 ≤ px < EXTENT`);
+    /// the one formula both the clustering and the cluster expansion use.
+    #[must_use]
+    pub fn cell_of(&self, px: [f64; 2]) -> (u32, u32) {
+        let n = self.per_side;
+        let c = |v: f64| ((v * f64::from(n) / f64::from(EXTENT)) as u32).min(n - 1);
+        (c(px[0]), c(px[1]))
+    }
+}
+
+impl Default for ClusterOptions {
+    fn default() -> Self {
+        Self {
+            radius_px: DEFAULT_CLUSTER_RADIUS_PX,
+            per_side: (TILE_SCREEN_PX / DEFAULT_CLUSTER_RADIUS_PX) as u32,
+        }
+    }
+}
+
+impl std::str::FromStr for ClusterOptions {
+    type Err = TileError;
+
+    /// Parses a radius in pixels, e.g. `64` or `128`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let r: f64 = s.trim().parse().map_err(|_| TileError::BadClusterRadius(s.to_owned()))?;
+        Self::new(r).map_err(|_| TileError::BadClusterRadius(s.to_owned()))
+    }
 }
 
 /// A tile address in the XYZ (Google/OSM) scheme.
@@ -182,13 +260,23 @@ pub fn resolve_layer<'a>(atlas: &'a Atlas, name: &str) -> Result<TileLayer<'a>, 
         .ok_or_else(|| TileError::UnknownLayer(name.to_owned()))
 }
 
-/// Encodes one layer of one tile; `None` when the tile holds no feature.
-pub fn encode_tile(atlas: &Atlas, name: &str, layer: TileLayer<'_>, t: TileCoord) -> Result<Option<Vec<u8>>, TileError> {
+/// Encodes one layer of one tile, clustering points with `cluster` below
+/// [`CLUSTER_MAX_ZOOM`]; `None` when the tile holds no feature.
+///
+/// # Errors
+/// [`TileError::Encode`] if geozero cannot encode a geometry.
+pub fn encode_tile(
+    atlas: &Atlas,
+    name: &str,
+    layer: TileLayer<'_>,
+    t: TileCoord,
+    cluster: ClusterOptions,
+) -> Result<Option<Vec<u8>>, TileError> {
     let mut b = LayerBuilder::default();
     match layer {
         TileLayer::Admin(level) => admin_features(atlas, level, t, &mut b)?,
         TileLayer::Points(p) if t.z >= CLUSTER_MAX_ZOOM => point_features(p, t, &mut b)?,
-        TileLayer::Points(p) => cluster_features(p, t, &mut b)?,
+        TileLayer::Points(p) => cluster_features(p, t, cluster, &mut b)?,
     }
     if b.features.is_empty() {
         return Ok(None);
@@ -383,7 +471,16 @@ pub fn abbreviate(n: usize) -> String {
 /// A point in a grid cell with its tile pixel.
 type Member<'a> = (&'a PlaceFeature, [f64; 2]);
 
-fn cluster_features(layer: &PointLayer, t: TileCoord, b: &mut LayerBuilder) -> Result<(), TileError> {
+/// The id of grid cell `cell` of tile `t`: `((gy · cells_per_world_side + gx) << 5) | z`.
+pub(crate) fn cluster_id(t: TileCoord, cell: (u32, u32), cluster: ClusterOptions) -> u64 {
+    let per_side = u64::from(cluster.cells_per_side());
+    let world_cells = per_side << t.z;
+    let gx = u64::from(t.x) * per_side + u64::from(cell.0);
+    let gy = u64::from(t.y) * per_side + u64::from(cell.1);
+    ((gy * world_cells + gx) << 5) | u64::from(t.z)
+}
+
+fn cluster_features(layer: &PointLayer, t: TileCoord, cluster: ClusterOptions, b: &mut LayerBuilder) -> Result<(), TileError> {
     // Grid clustering written here: supercluster-style greedy clustering has no maintained
     // Rust crate in this tree, and a fixed grid makes every cell belong to one tile.
     let (min, max) = t.envelope(1.0);
@@ -395,11 +492,9 @@ fn cluster_features(layer: &PointLayer, t: TileCoord, b: &mut LayerBuilder) -> R
         if !(0.0..side).contains(&px[0]) || !(0.0..side).contains(&px[1]) {
             continue; // owned by a neighbouring tile
         }
-        let cell = ((px[0] / CLUSTER_CELL) as u32, (px[1] / CLUSTER_CELL) as u32);
-        cells.entry(cell).or_default().push((f, px));
+        cells.entry(cluster.cell_of(px)).or_default().push((f, px));
     }
-    let per_side = (side / CLUSTER_CELL) as u64;
-    for ((cx, cy), members) in cells {
+    for (cell, members) in cells {
         if let [(f, px)] = members.as_slice() {
             b.push(point_feature(*px), point_props(f));
             continue;
@@ -408,13 +503,9 @@ fn cluster_features(layer: &PointLayer, t: TileCoord, b: &mut LayerBuilder) -> R
         let mean = members
             .iter()
             .fold([0.0, 0.0], |a, (_, p)| [a[0] + p[0] / n as f64, a[1] + p[1] / n as f64]);
-        let world_cells = per_side << t.z;
-        let gx = u64::from(t.x) * per_side + u64::from(cx);
-        let gy = u64::from(t.y) * per_side + u64::from(cy);
-        let cluster_id = ((gy * world_cells + gx) << 5) | u64::from(t.z);
         let props = vec![
             ("cluster".to_owned(), TileValue::Bool(true)),
-            ("cluster_id".to_owned(), TileValue::Uint(cluster_id)),
+            ("cluster_id".to_owned(), TileValue::Uint(cluster_id(t, cell, cluster))),
             ("point_count".to_owned(), TileValue::Uint(n as u64)),
             ("point_count_abbreviated".to_owned(), TileValue::Str(abbreviate(n))),
             (
@@ -469,6 +560,25 @@ mod tests {
         assert_eq!(TileCoord::containing(6, 116.578, 38.076), TileCoord { z: 6, x: 52, y: 24 });
         let [px, py] = TileCoord { z: 6, x: 52, y: 24 }.lonlat_to_pixel(116.578, 38.076);
         assert!((0.0..4096.0).contains(&px) && (0.0..4096.0).contains(&py));
+    }
+
+    #[test]
+    fn cluster_radius_rounds_to_whole_cells_per_tile_side() {
+        let n = |r: f64| ClusterOptions::new(r).unwrap().cells_per_side();
+        assert_eq!(ClusterOptions::default(), ClusterOptions::new(64.0).unwrap());
+        assert_eq!((n(8.0), n(64.0), n(100.0), n(128.0), n(400.0), n(512.0)), (64, 8, 5, 4, 1, 1));
+        assert_eq!(ClusterOptions::default().cell_size(), 512.0);
+        assert_eq!(ClusterOptions::new(100.0).unwrap().cell_size(), 4096.0 / 5.0);
+        for bad in [7.9, 513.0, 0.0, -64.0, f64::NAN] {
+            assert!(matches!(ClusterOptions::new(bad), Err(TileError::BadClusterRadius(_))), "{bad}");
+        }
+        assert_eq!("128".parse::<ClusterOptions>().unwrap().cells_per_side(), 4);
+        assert!("abc".parse::<ClusterOptions>().is_err());
+        // The default grid is today's: 512-unit cells; the last pixel stays in the last cell.
+        let d = ClusterOptions::default();
+        assert_eq!(d.cell_of([511.9, 512.0]), (0, 1));
+        assert_eq!(d.cell_of([4095.99, 0.0]), (7, 0));
+        assert_eq!(ClusterOptions::new(100.0).unwrap().cell_of([819.1, 819.3]), (0, 1));
     }
 
     #[test]
