@@ -443,3 +443,104 @@ async fn a_128_px_cluster_radius_counts_every_point_once_and_expands_exactly() {
         w.clusters.len()
     );
 }
+
+/// The geometry of feature `i` in tile pixels.
+fn polygons(layer: &Layer, i: usize) -> geo::MultiPolygon<f64> {
+    use geozero::ToGeo;
+    match layer.features[i].to_geo().unwrap() {
+        geo::Geometry::Polygon(p) => geo::MultiPolygon(vec![p]),
+        geo::Geometry::MultiPolygon(mp) => mp,
+        other => panic!("not a polygon: {other:?}"),
+    }
+}
+
+/// Distance in pixels from `p` to the nearest ring of `mp`.
+fn distance_to_boundary(mp: &geo::MultiPolygon<f64>, p: geo::Point<f64>) -> f64 {
+    use geo::{Distance, Euclidean};
+    mp.iter()
+        .flat_map(|poly| std::iter::once(poly.exterior()).chain(poly.interiors()))
+        .map(|ring| Euclidean.distance(&p, ring))
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// Two same-zoom counties tiles sharing an edge: `a` is west of (or above) `b`. Picks from the
+/// Atlas the county with the longest stretch of that edge, then checks that both tiles hold
+/// it, that each reaches into its buffer across the edge, and that every point of the edge at
+/// least 2 px inside the county (more than the 1 px generalisation plus rounding) lies inside
+/// the decoded polygon of both tiles — no gap or sliver along the seam. Returns the county
+/// code and the number of edge points checked.
+async fn assert_seamless_edge(a: TileCoord, b: TileCoord) -> (String, usize) {
+    use geo::{BoundingRect, Contains, MapCoords};
+    let vertical = b.x == a.x + 1 && b.y == a.y;
+    assert!(vertical || (b.y == a.y + 1 && b.x == a.x), "{a:?} and {b:?} are not neighbours");
+    let e = 4096.0;
+    // The shared edge in a's pixels, sampled every 4 px; in b's pixels it is shifted by one tile.
+    let edge = |s: f64| if vertical { [e, s] } else { [s, e] };
+    let to_b = |[x, y]: [f64; 2]| if vertical { [x - e, y] } else { [x, y - e] };
+    let samples: Vec<[f64; 2]> = (0..=1024).map(|i| edge(f64::from(i) * 4.0)).collect();
+
+    let atlas = common::atlas();
+    let [lon0, lat0] = a.pixel_to_lonlat(edge(0.0)[0], edge(0.0)[1]);
+    let [lon1, lat1] = a.pixel_to_lonlat(edge(e)[0], edge(e)[1]);
+    let (min, max) = ([lon0.min(lon1), lat0.min(lat1)], [lon0.max(lon1), lat0.max(lat1)]);
+    let (unit, inside) = atlas
+        .admin_in_envelope(cluster_atlas::model::AdminLevel::County, min, max)
+        .map(|u| {
+            let px = u.geometry.map_coords(|c| {
+                let [x, y] = a.lonlat_to_pixel(c.x, c.y);
+                geo::Coord { x, y }
+            });
+            let inside: Vec<[f64; 2]> = samples
+                .iter()
+                .copied()
+                .filter(|&[x, y]| {
+                    let p = geo::Point::new(x, y);
+                    px.contains(&p) && distance_to_boundary(&px, p) >= 2.0
+                })
+                .collect();
+            (u, inside)
+        })
+        .max_by_key(|(_, inside)| inside.len())
+        .expect("a county on the edge");
+    assert!(inside.len() >= 10, "{}: only {} edge samples", unit.code, inside.len());
+    let code = unit.code.to_string();
+
+    let fetch = |t: TileCoord| async move {
+        let r = get(&format!("/tiles/counties/{}/{}/{}.mvt", t.z, t.x, t.y)).await;
+        assert_eq!(r.status, 200, "{t:?}");
+        decode(&r.bytes)
+    };
+    let (la, lb) = (fetch(a).await, fetch(b).await);
+    let ia = find_code(&la, &code).unwrap_or_else(|| panic!("{code} missing from {a:?}"));
+    let ib = find_code(&lb, &code).unwrap_or_else(|| panic!("{code} missing from {b:?}"));
+    let (pa, pb) = (polygons(&la, ia), polygons(&lb, ib));
+    // Each side draws the county past the seam into its 64 px buffer, and no further.
+    let (ra, rb) = (pa.bounding_rect().unwrap(), pb.bounding_rect().unwrap());
+    let (a_far, b_near) = if vertical {
+        (ra.max().x, rb.min().x)
+    } else {
+        (ra.max().y, rb.min().y)
+    };
+    assert!(a_far > e && a_far <= e + 64.0, "{code} in {a:?} reaches {a_far}");
+    assert!((-64.0..0.0).contains(&b_near), "{code} in {b:?} starts at {b_near}");
+    for &p in &inside {
+        let q = to_b(p);
+        assert!(pa.contains(&geo::Point::new(p[0], p[1])), "{code}: gap at {p:?} of {a:?}");
+        assert!(pb.contains(&geo::Point::new(q[0], q[1])), "{code}: gap at {q:?} of {b:?}");
+    }
+    (code, inside.len())
+}
+
+#[tokio::test]
+async fn neighbouring_tiles_share_their_edges_without_gaps() {
+    // Botou's z6 tile and its east and south neighbours (Hebei, Shandong).
+    let t = TileCoord::containing(6, 116.578, 38.076);
+    let east = TileCoord::new(6, t.x + 1, t.y).unwrap();
+    let south = TileCoord::new(6, t.x, t.y + 1).unwrap();
+    let (c1, n1) = assert_seamless_edge(t, east).await;
+    let (c2, n2) = assert_seamless_edge(t, south).await;
+    // And at z7, where the seam runs through other counties.
+    let t7 = TileCoord::containing(7, 113.13, 27.83);
+    let (c3, n3) = assert_seamless_edge(t7, TileCoord::new(7, t7.x + 1, t7.y).unwrap()).await;
+    eprintln!("seams: {c1} ({n1} points), {c2} ({n2} points), {c3} ({n3} points)");
+}
