@@ -544,3 +544,36 @@ async fn neighbouring_tiles_share_their_edges_without_gaps() {
     let (c3, n3) = assert_seamless_edge(t7, TileCoord::new(7, t7.x + 1, t7.y).unwrap()).await;
     eprintln!("seams: {c1} ({n1} points), {c2} ({n2} points), {c3} ({n3} points)");
 }
+
+#[tokio::test]
+async fn tiles_are_gzipped_when_the_client_accepts_it() {
+    use std::io::Read;
+    let t = TileCoord::containing(6, 116.578, 38.076);
+    let uri = format!("/tiles/counties/{}/{}/{}.mvt", t.z, t.x, t.y);
+    let plain = get(&uri).await;
+    assert_eq!(plain.status, 200);
+    assert!(plain.headers.get("content-encoding").is_none());
+    let gz = send(Request::get(&uri).header("accept-encoding", "gzip").body(Body::empty()).unwrap()).await;
+    assert_eq!(gz.status, 200);
+    assert_eq!(gz.headers["content-encoding"], "gzip");
+    assert_eq!(gz.content_type(), "application/vnd.mapbox-vector-tile");
+    assert!(
+        gz.headers["vary"]
+            .to_str()
+            .unwrap()
+            .to_ascii_lowercase()
+            .contains("accept-encoding")
+    );
+    let mut unzipped = Vec::new();
+    flate2::read::GzDecoder::new(gz.bytes.as_slice())
+        .read_to_end(&mut unzipped)
+        .unwrap();
+    assert_eq!(unzipped, plain.bytes);
+    assert!(
+        gz.bytes.len() < plain.bytes.len(),
+        "{} B gzipped vs {} B",
+        gz.bytes.len(),
+        plain.bytes.len()
+    );
+    eprintln!("z6 counties tile {uri}: {} B, gzip {} B", plain.bytes.len(), gz.bytes.len());
+}
