@@ -577,3 +577,31 @@ async fn tiles_are_gzipped_when_the_client_accepts_it() {
     );
     eprintln!("z6 counties tile {uri}: {} B, gzip {} B", plain.bytes.len(), gz.bytes.len());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_misses_for_one_tile_encode_it_once() {
+    use cluster_atlas::api::{AppState, router};
+    let app = router(AppState::from_shared(common::atlas()));
+    // The z3 counties tile over most of China takes long enough to encode that all eight
+    // requests arrive while the first one is still encoding.
+    let uri = "/tiles/counties/3/6/3.mvt";
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let app = app.clone();
+        set.spawn(async move { get_via(&app, uri).await });
+    }
+    let replies = set.join_all().await;
+    assert!(replies.iter().all(|r| r.status == 200 && r.bytes == replies[0].bytes));
+    assert!(replies[0].bytes.len() > 100_000);
+    let c = get_via(&app, "/health").await.json["tile_cache"].clone();
+    assert_eq!(c["misses"].as_u64(), Some(1), "one encode for eight requests: {c}");
+    assert_eq!(c["hits"].as_u64().unwrap() + c["coalesced"].as_u64().unwrap(), 7, "{c}");
+    assert!(c["coalesced"].as_u64().unwrap() >= 1, "{c}");
+    assert_eq!(c["entries"].as_u64(), Some(1));
+    // Afterwards the tile is an ordinary cache hit.
+    get_via(&app, uri).await;
+    let after = get_via(&app, "/health").await.json["tile_cache"].clone();
+    assert_eq!(after["hits"].as_u64(), Some(c["hits"].as_u64().unwrap() + 1));
+    assert_eq!(after["misses"].as_u64(), Some(1));
+    eprintln!("8 concurrent requests: {c}");
+}

@@ -77,21 +77,22 @@ async fn get_tile(
     tiles::resolve_layer(&s.atlas, &layer)?;
     let t = TileCoord::new(parse_coord("z", &z)?, parse_coord("x", &x)?, parse_coord("y", y)?)?;
     let key = (layer, t.z, t.x, t.y);
-    let bytes = match s.tile_cache.get(&key) {
-        Some(hit) => hit,
-        None => {
+    // Single-flight: concurrent misses for this tile share one encode.
+    let bytes = s
+        .tile_cache
+        .get_or_encode(&key, || {
             let (atlas, k, cluster) = (s.atlas.clone(), key.clone(), s.cluster);
-            let fresh = tokio::task::spawn_blocking(move || {
-                let tile_layer = tiles::resolve_layer(&atlas, &k.0)?;
-                tiles::encode_tile(&atlas, &k.0, tile_layer, t, cluster)
-            })
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))??
-            .map(Arc::<[u8]>::from);
-            s.tile_cache.insert(key, fresh.clone());
-            fresh
-        }
-    };
+            async move {
+                let fresh = tokio::task::spawn_blocking(move || {
+                    let tile_layer = tiles::resolve_layer(&atlas, &k.0)?;
+                    tiles::encode_tile(&atlas, &k.0, tile_layer, t, cluster)
+                })
+                .await
+                .map_err(|e| ApiError::Internal(e.to_string()))??;
+                Ok::<_, ApiError>(fresh.map(Arc::<[u8]>::from))
+            }
+        })
+        .await?;
     let cache = (header::CACHE_CONTROL, "public, max-age=86400");
     let Some(bytes) = bytes else {
         return Ok((StatusCode::NO_CONTENT, [cache]).into_response());
@@ -180,6 +181,18 @@ fn tilejson(s: &AppState, name: &str, base: &str) -> Result<Value, ApiError> {
     });
     // Point layers also say how they are clustered: grid cells of about `cluster_radius_px`
     // screen pixels (`cluster_cells_per_tile` per tile side) up to zoom `cluster_maxzoom`.
+    // Admin tiles also hold one label point per unit (see `tiles::encode_tile`).
+    if let TileLayer::Admin(_) = layer
+        && let Some(layers) = tj["vector_layers"].as_array_mut()
+    {
+        layers.push(json!({
+            "id": format!("{name}_label"),
+            "description": "one point per unit at its representative point, for labels",
+            "fields": {"code": "String", "name_zh": "String", "name_pinyin": "String"},
+            "minzoom": 0,
+            "maxzoom": tiles::MAX_ZOOM,
+        }));
+    }
     if let TileLayer::Points(_) = layer {
         tj["cluster_radius_px"] = json!(s.cluster.radius_px());
         tj["cluster_cells_per_tile"] = json!(s.cluster.cells_per_side());

@@ -3,10 +3,17 @@
 //! The `lru` crate bounds entries by count; tiles vary from a few bytes to hundreds of KB,
 //! so this wrapper bounds the total bytes instead, evicting least-recently-used tiles until
 //! the new one fits. Hit and miss counters are atomics so `/health` can read them cheaply.
+//!
+//! [`TileCache::get_or_encode`] is single-flight: concurrent requests for the same uncached
+//! tile wait for one encode (a `tokio::sync::OnceCell` per tile in flight) instead of each
+//! encoding it, so `misses` counts encodes.
 
 use lru::LruCache;
+use std::collections::HashMap;
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use tokio::sync::OnceCell;
 
 /// Default capacity of the tile cache in megabytes (`serve --tile-cache-mb`).
 pub const DEFAULT_CACHE_MB: u64 = 64;
@@ -27,6 +34,8 @@ pub struct CacheStats {
     pub hits: u64,
     /// Lookups that had to encode the tile.
     pub misses: u64,
+    /// Lookups that waited for an encode of the same tile already in flight (no encode of their own).
+    pub coalesced: u64,
     /// Bytes currently held (tiles plus per-entry overhead).
     pub bytes: u64,
     /// Tiles currently held.
@@ -35,9 +44,14 @@ pub struct CacheStats {
     pub capacity_bytes: u64,
 }
 
+/// The result slot of one tile being encoded, shared by the requests waiting for it.
+type InFlight = Arc<OnceCell<CachedTile>>;
+
 struct Inner {
     lru: LruCache<TileKey, CachedTile>,
     bytes: u64,
+    /// Tiles being encoded now; an entry lives from the first miss until its encode is cached.
+    in_flight: HashMap<TileKey, InFlight>,
 }
 
 /// A thread-safe LRU cache of encoded tiles bounded by total bytes.
@@ -46,6 +60,7 @@ pub struct TileCache {
     capacity_bytes: u64,
     hits: AtomicU64,
     misses: AtomicU64,
+    coalesced: AtomicU64,
 }
 
 fn weight(key: &TileKey, tile: &CachedTile) -> u64 {
@@ -60,10 +75,12 @@ impl TileCache {
             inner: Mutex::new(Inner {
                 lru: LruCache::unbounded(),
                 bytes: 0,
+                in_flight: HashMap::new(),
             }),
             capacity_bytes,
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
+            coalesced: AtomicU64::new(0),
         }
     }
 
@@ -84,6 +101,51 @@ impl TileCache {
         let counter = if found.is_some() { &self.hits } else { &self.misses };
         counter.fetch_add(1, Ordering::Relaxed);
         found
+    }
+
+    /// The tile for `key`: from the cache (a hit), from an encode of the same tile already in
+    /// flight (coalesced), or by awaiting `encode` and caching its result (a miss). At most one
+    /// `encode` per key runs at a time; if it fails, its error is returned to its caller and a
+    /// waiting request encodes in its place.
+    ///
+    /// # Errors
+    /// The error of this caller's own `encode`.
+    pub async fn get_or_encode<F, Fut, E>(&self, key: &TileKey, encode: F) -> Result<CachedTile, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<CachedTile, E>>,
+    {
+        let cell = {
+            let mut inner = self.lock();
+            if let Some(hit) = inner.lru.get(key).cloned() {
+                self.hits.fetch_add(1, Ordering::Relaxed);
+                return Ok(hit);
+            }
+            inner.in_flight.entry(key.clone()).or_default().clone()
+        };
+        let mut encoded_here = false;
+        let result = cell
+            .get_or_try_init(|| {
+                encoded_here = true;
+                self.misses.fetch_add(1, Ordering::Relaxed);
+                encode()
+            })
+            .await
+            .cloned();
+        if encoded_here {
+            if let Ok(tile) = &result {
+                self.insert(key.clone(), tile.clone());
+            }
+            // Done (or failed, leaving the next request to encode afresh): later requests
+            // find the tile in the LRU, not here.
+            let mut inner = self.lock();
+            if inner.in_flight.get(key).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
+                inner.in_flight.remove(key);
+            }
+        } else {
+            self.coalesced.fetch_add(1, Ordering::Relaxed);
+        }
+        result
     }
 
     /// Stores `tile` under `key`, evicting least-recently-used tiles until it fits.
@@ -114,6 +176,7 @@ impl TileCache {
         CacheStats {
             hits: self.hits.load(Ordering::Relaxed),
             misses: self.misses.load(Ordering::Relaxed),
+            coalesced: self.coalesced.load(Ordering::Relaxed),
             bytes: inner.bytes,
             entries: inner.lru.len() as u64,
             capacity_bytes: self.capacity_bytes,
@@ -150,5 +213,20 @@ mod tests {
         assert_eq!((s.hits, s.misses, s.entries, s.bytes), (3, 1, 2, 344));
         c.insert(key(3), tile(1000)); // larger than the cache: not stored
         assert_eq!(c.stats().entries, 2);
+    }
+
+    #[tokio::test]
+    async fn a_failed_encode_is_not_cached_and_the_next_request_encodes_again() {
+        let c = TileCache::new(1 << 20);
+        let failed: Result<CachedTile, &str> = c.get_or_encode(&key(0), || async { Err("boom") }).await;
+        assert_eq!(failed, Err("boom"));
+        assert!(c.lock().in_flight.is_empty(), "a failed encode leaves nothing in flight");
+        let ok: Result<CachedTile, &str> = c.get_or_encode(&key(0), || async { Ok(Some(Arc::from(vec![1u8, 2]))) }).await;
+        assert_eq!(ok.unwrap().as_deref(), Some(&[1u8, 2][..]));
+        let again: Result<CachedTile, &str> = c.get_or_encode(&key(0), || async { Err("not called") }).await;
+        assert_eq!(again.unwrap().as_deref(), Some(&[1u8, 2][..]));
+        let s = c.stats();
+        assert_eq!((s.hits, s.misses, s.coalesced, s.entries), (1, 2, 0, 1));
+        assert!(c.lock().in_flight.is_empty());
     }
 }
