@@ -9,10 +9,43 @@ use common::{assert_problem, get, send};
 use geozero::mvt::tile::{Layer, Value};
 use geozero::mvt::{Message, Tile};
 
+/// The data layer of a tile (admin tiles also carry a `{layer}_label` layer, checked apart).
 fn decode(bytes: &[u8]) -> Layer {
-    let mut tile = Tile::decode(bytes).unwrap();
-    assert_eq!(tile.layers.len(), 1);
-    tile.layers.remove(0)
+    let tile = Tile::decode(bytes).unwrap();
+    assert!(tile.layers.len() <= 2);
+    tile.layers.into_iter().find(|l| !l.name.ends_with("_label")).unwrap()
+}
+
+/// The `{layer}_label` layer of a tile, if any.
+fn labels(bytes: &[u8]) -> Option<Layer> {
+    Tile::decode(bytes).unwrap().layers.into_iter().find(|l| l.name.ends_with("_label"))
+}
+
+#[tokio::test]
+async fn every_unit_is_labelled_once_per_zoom() {
+    // Label points sit at representative points, each in exactly one tile: over the z3 tiles
+    // that cover China, every prefecture appears once.
+    let atlas = common::atlas();
+    let (mut codes, mut n) = (std::collections::BTreeSet::new(), 0);
+    for x in 5..=6 {
+        for y in 2..=3 {
+            let r = get(&format!("/tiles/prefectures/3/{x}/{y}.mvt")).await;
+            if r.status == 204 {
+                continue;
+            }
+            let Some(l) = labels(&r.bytes) else { continue };
+            assert_eq!(l.name, "prefectures_label");
+            for i in 0..l.features.len() {
+                assert_eq!(l.features[i].r#type, Some(1), "label features are points");
+                codes.insert(prop(&l, i, "code").unwrap().string_value.clone().unwrap());
+                assert!(prop(&l, i, "name_zh").is_some());
+                n += 1;
+            }
+        }
+    }
+    let prefectures = atlas.admin_units(cluster_atlas::model::AdminLevel::Prefecture).len();
+    assert_eq!(n, prefectures);
+    assert_eq!(codes.len(), prefectures);
 }
 
 /// The properties of feature `i` as (key, value) pairs.

@@ -97,11 +97,13 @@ async fn get_tile(
     let Some(bytes) = bytes else {
         return Ok((StatusCode::NO_CONTENT, [cache]).into_response());
     };
-    let etag = format!("\"{:x}\"", Sha256::digest(&bytes));
+    // Weak: the compression layer may gzip the body, and a strong tag would then name two
+    // different byte sequences (RFC 9110 §8.8.1). If-None-Match compares weakly anyway.
+    let etag = format!("W/\"{:x}\"", Sha256::digest(&bytes));
     if headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag))
+        .is_some_and(|v| v.split(',').any(|t| t.trim().trim_start_matches("W/") == &etag[2..]))
     {
         return Ok((StatusCode::NOT_MODIFIED, [cache, (header::ETAG, etag.as_str())]).into_response());
     }
@@ -182,14 +184,14 @@ fn tilejson(s: &AppState, name: &str, base: &str) -> Result<Value, ApiError> {
     // Point layers also say how they are clustered: grid cells of about `cluster_radius_px`
     // screen pixels (`cluster_cells_per_tile` per tile side) up to zoom `cluster_maxzoom`.
     // Admin tiles also hold one label point per unit (see `tiles::encode_tile`).
-    if let TileLayer::Admin(_) = layer
+    if let TileLayer::Admin(level) = layer
         && let Some(layers) = tj["vector_layers"].as_array_mut()
     {
         layers.push(json!({
             "id": format!("{name}_label"),
             "description": "one point per unit at its representative point, for labels",
             "fields": {"code": "String", "name_zh": "String", "name_pinyin": "String"},
-            "minzoom": 0,
+            "minzoom": tiles::label_min_zoom(level),
             "maxzoom": tiles::MAX_ZOOM,
         }));
     }

@@ -273,24 +273,56 @@ pub fn encode_tile(
     cluster: ClusterOptions,
 ) -> Result<Option<Vec<u8>>, TileError> {
     let mut b = LayerBuilder::default();
+    let mut labels = LayerBuilder::default();
     match layer {
-        TileLayer::Admin(level) => admin_features(atlas, level, t, &mut b)?,
+        TileLayer::Admin(level) => {
+            admin_features(atlas, level, t, &mut b)?;
+            admin_labels(atlas, level, t, &mut labels);
+        }
         TileLayer::Points(p) if t.z >= CLUSTER_MAX_ZOOM => point_features(p, t, &mut b)?,
         TileLayer::Points(p) => cluster_features(p, t, cluster, &mut b)?,
     }
     if b.features.is_empty() {
         return Ok(None);
     }
-    let (keys, values) = b.tags.into_tags();
-    let layer = tile::Layer {
-        version: 2,
-        name: name.to_owned(),
-        features: b.features,
-        keys,
-        values: values.into_iter().map(Into::into).collect(),
-        extent: Some(EXTENT),
-    };
-    Ok(Some(geozero::mvt::Tile { layers: vec![layer] }.encode_to_vec()))
+    let mut layers = vec![b.into_layer(name.to_owned())];
+    if !labels.features.is_empty() {
+        layers.push(labels.into_layer(format!("{name}_label")));
+    }
+    Ok(Some(geozero::mvt::Tile { layers }.encode_to_vec()))
+}
+
+/// First zoom whose admin tiles carry label points: below it the names of a level are too
+/// many to draw and would only make small-scale tiles bigger.
+#[must_use]
+pub fn label_min_zoom(level: AdminLevel) -> u8 {
+    match level {
+        AdminLevel::Province => 0,
+        AdminLevel::Prefecture => 3,
+        AdminLevel::County => 6,
+    }
+}
+
+/// One label point per unit (`{layer}_label`, at its representative point, in the one tile
+/// that holds that point), so a map draws each name once instead of once per polygon piece.
+fn admin_labels(atlas: &Atlas, level: AdminLevel, t: TileCoord, b: &mut LayerBuilder) {
+    if t.z < label_min_zoom(level) {
+        return;
+    }
+    let (min, max) = t.envelope(0.0);
+    let side = f64::from(EXTENT);
+    for unit in atlas.admin_in_envelope(level, min, max) {
+        let p = unit.representative_point;
+        let px = t.lonlat_to_pixel(p.x(), p.y());
+        if (0.0..side).contains(&px[0]) && (0.0..side).contains(&px[1]) {
+            let props = vec![
+                ("code".to_owned(), TileValue::Str(unit.code.to_string())),
+                ("name_zh".to_owned(), TileValue::Str(unit.name_zh.clone())),
+                ("name_pinyin".to_owned(), TileValue::Str(unit.name_pinyin.clone())),
+            ];
+            b.push(point_feature(px), props);
+        }
+    }
 }
 
 /// Features and the shared key/value dictionary of one layer.
@@ -301,6 +333,18 @@ struct LayerBuilder {
 }
 
 impl LayerBuilder {
+    fn into_layer(self, name: String) -> tile::Layer {
+        let (keys, values) = self.tags.into_tags();
+        tile::Layer {
+            version: 2,
+            name,
+            features: self.features,
+            keys,
+            values: values.into_iter().map(Into::into).collect(),
+            extent: Some(EXTENT),
+        }
+    }
+
     fn push(&mut self, mut feature: tile::Feature, props: Vec<(String, TileValue)>) {
         for (k, v) in props {
             let (ki, vi) = self.tags.insert(k, v);
