@@ -14,6 +14,7 @@ pub mod proximity;
 pub mod reverse;
 pub mod search;
 pub mod tiles;
+pub mod web;
 
 use crate::atlas::Atlas;
 use axum::Router;
@@ -80,6 +81,7 @@ pub fn router(state: AppState) -> Router {
         .merge(convert::router())
         .merge(density::router())
         .merge(tiles::router())
+        .merge(web::router())
         .fallback(not_found)
         .with_state(state)
         .layer(CompressionLayer::new())

@@ -40,7 +40,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("binding {}", args.addr))?;
         let local = listener.local_addr()?;
         // The one line a person (or a test harness) reads to find the service.
-        println!("cluster-atlas listening on http://{local}/  (health: http://{local}/health)");
+        println!("cluster-atlas listening on http://{local}/  (web map: http://{local}/map/ · health: http://{local}/health)");
         let state = AppState::new(atlas)
             .with_tile_cache_mb(args.tile_cache_mb)
             .with_cluster_options(args.cluster_radius);

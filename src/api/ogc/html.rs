@@ -28,7 +28,7 @@ td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left;vertical-align:top
 fn page(title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title><style>{STYLE}</style></head>\
-<body><nav><a href=\"/\">Home</a><a href=\"/collections\">Collections</a><a href=\"/conformance\">Conformance</a></nav>\
+<body><nav><a href=\"/\">Home</a><a href=\"/map/\">Map</a><a href=\"/collections\">Collections</a><a href=\"/conformance\">Conformance</a></nav>\
 <h1>{t}</h1>{body}</body></html>\n",
         t = escape(title)
     )

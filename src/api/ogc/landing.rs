@@ -55,6 +55,7 @@ pub async fn get_landing(headers: HeaderMap, mut q: QueryParams) -> Result<Respo
             "application/vnd.oai.openapi+json;version=3.0",
             "the API definition",
         ),
+        link(base.url("/map/"), "related", HTML, "the web map"),
         link(base.url("/collections?f=html"), "service-doc", HTML, "the collections, browsable"),
         link(base.url("/conformance"), "conformance", JSON, "conformance classes implemented"),
         link(base.url("/collections"), "data", JSON, "the feature collections"),

@@ -1,0 +1,233 @@
+// Browser tests of the web map: Debian's Chromium driven by playwright-core against a running
+// cluster-atlas server. Usage: node tests/map.test.mjs http://127.0.0.1:PORT [screenshot-dir]
+// Every check compares what the page shows with what the API answers for the same question;
+// screenshots go to the folder given (the Rust test passes artifacts/browser/, ignored by git).
+
+import assert from 'node:assert/strict';
+import {mkdirSync} from 'node:fs';
+import {join} from 'node:path';
+import {chromium} from 'playwright-core';
+
+const base = (process.argv[2] || '').replace(/\/$/, '');
+const shots = process.argv[3] || 'artifacts/browser';
+if (!base.startsWith('http')) {
+  console.error('usage: node tests/map.test.mjs http://127.0.0.1:PORT [screenshot-dir]');
+  process.exit(2);
+}
+mkdirSync(shots, {recursive: true});
+const host = new URL(base).host;
+const BOTOU = [116.578, 38.076];
+const IDLE_MS = 90_000;
+
+const api = async (path) => {
+  const res = await fetch(`${base}/${path}`);
+  assert.equal(res.status, 200, `${path} → ${res.status}`);
+  return res.json();
+};
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+});
+
+/** A page that records console errors, failed requests and requests to any other host. */
+async function openPage(viewport, hash = '') {
+  const context = await browser.newContext({viewport, acceptDownloads: true});
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('requestfailed', (r) => {
+    // Aborted on purpose (a newer search or density request replaced it, tiles scrolled away).
+    if (!/ERR_ABORTED/.test(r.failure()?.errorText || '')) problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`);
+  });
+  page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (!['data:', 'blob:'].includes(u.protocol) && u.host !== host) problems.push(`off-host request: ${r.url()}`);
+  });
+  await page.goto(`${base}/map/${hash}`);
+  await waitIdle(page);
+  return {page, context, problems};
+}
+
+/** Waits until the map has loaded and rendered everything and no API request is in flight. */
+async function waitIdle(page) {
+  await page.waitForFunction(() => window.atlas && window.atlas.map.loaded(), null, {timeout: IDLE_MS});
+  // `idle` fires once nothing is loading or animating; body[data-state] also counts our fetches.
+  await page.waitForFunction(() => document.body.dataset.state === 'idle' && !window.atlas.map.isMoving(), null, {timeout: IDLE_MS, polling: 200});
+}
+
+async function rendered(page, layers) {
+  return page.evaluate((ls) => window.atlas.map.queryRenderedFeatures({layers: ls}).map((f) => ({layer: f.layer.id, props: f.properties})), layers);
+}
+
+const results = [];
+async function check(name, fn) {
+  const t0 = Date.now();
+  try {
+    await fn();
+    results.push(`ok - ${name} (${Date.now() - t0} ms)`);
+  } catch (err) {
+    results.push(`not ok - ${name}: ${err.stack || err}`);
+  }
+}
+
+const {page, problems} = await openPage({width: 1280, height: 800});
+
+await check('the whole of China draws county polygons and cluster points from our tiles', async () => {
+  const counties = await rendered(page, ['counties-fill']);
+  const codes = new Set(counties.map((f) => f.props.code));
+  assert.ok(codes.size > 2000, `only ${codes.size} counties rendered`);
+  assert.ok([...codes].every((c) => /^\d{6}$/.test(c)), 'county codes are GB/T 2260');
+  const points = await rendered(page, ['clusters-circles', 'clusters-points']);
+  assert.ok(points.length > 0, 'no cluster points rendered');
+  const total = (await api('collections/clusters/items?limit=1')).numberMatched;
+  const drawn = points.reduce((n, f) => n + (f.props.point_count || 1), 0);
+  assert.ok(drawn > total / 2 && drawn <= total, `${drawn} of ${total} features drawn at the China view`);
+  const labels = await page.evaluate(() => window.atlas.map.queryRenderedFeatures({layers: ['provinces-label']}).length);
+  assert.ok(labels > 10, `${labels} province labels`);
+  await page.screenshot({path: join(shots, '01-china.png')});
+});
+
+await check('foundry counts: the legend shows /density breaks and the map colours Botou by its class', async () => {
+  await page.selectOption('#industry', 'foundry');
+  await page.selectOption('#measure', 'count');
+  await waitIdle(page);
+  const legend = await page.$eval('#legend table.breaks', (t) => ({...t.dataset, breaks: JSON.parse(t.dataset.breaks)}));
+  assert.equal(legend.method, await page.$eval('#method', (s) => s.value));
+  const d = await api(`density?level=county&measure=count&industry=foundry&method=${legend.method}&geometry=false&all=true`);
+  assert.deepEqual(legend.breaks, d.breaks);
+  assert.equal(legend.measure, 'count');
+  const botou = d.features.find((f) => f.properties.code === '130981');
+  const state = await page.evaluate(() => window.atlas.map.getFeatureState({source: 'counties', sourceLayer: 'counties', id: '130981'}));
+  assert.equal(state.value, botou.properties.value);
+  assert.equal(state.cls, botou.properties.class);
+  const rows = await page.$$eval('#legend table.breaks tr[data-class]', (trs) => trs.length);
+  assert.equal(rows, d.breaks.length - 1);
+  const points = await rendered(page, ['filtered-circles', 'filtered-points']);
+  const drawn = points.reduce((n, f) => n + (f.props.point_count || 1), 0);
+  assert.equal(drawn, (await api('collections/clusters/items?industry=foundry&limit=1')).numberMatched);
+  await page.screenshot({path: join(shots, '02-foundry-count.png')});
+});
+
+await check('clicking at Botou lists the Botou foundry cluster first among the nearest', async () => {
+  await page.selectOption('#industry', '');
+  await page.evaluate((c) => window.atlas.map.jumpTo({center: c, zoom: 9}), BOTOU);
+  await waitIdle(page);
+  const box = await page.locator('#map canvas').boundingBox();
+  const px = await page.evaluate((c) => window.atlas.map.project(c), BOTOU);
+  await page.mouse.click(box.x + px.x, box.y + px.y);
+  await page.waitForSelector('#near-results li[data-id]');
+  await waitIdle(page);
+  const ids = await page.$$eval('#near-results li[data-id]', (lis) => lis.map((li) => li.dataset.id));
+  const nearest = await api(`nearest?lon=${BOTOU[0]}&lat=${BOTOU[1]}&k=${ids.length}`);
+  assert.equal(ids[0], 'botou-casting');
+  assert.deepEqual(ids, nearest.features.map((f) => f.properties.id));
+  const lines = await rendered(page, ['near-lines']);
+  assert.equal(new Set(lines.map((f) => f.props.id)).size, ids.length);
+  const unit = await page.$eval('#details [data-unit-code]', (e) => e.dataset.unitCode);
+  assert.equal(unit, (await api(`reverse?lon=${BOTOU[0]}&lat=${BOTOU[1]}&geometry=false`)).properties.code);
+  await page.screenshot({path: join(shots, '03-near-botou.png')});
+});
+
+await check('clicking a listed cluster shows its names, figures, source and precision', async () => {
+  await page.click('#near-results li[data-id="botou-casting"]');
+  await page.waitForSelector('#details [data-feature-id="botou-casting"]');
+  const f = await api('collections/clusters/items/botou-casting');
+  const text = await page.$eval('#details', (e) => e.innerText);
+  for (const want of [f.properties.name_zh, f.properties.name_en, String(f.properties.firms.toLocaleString('en-US'))]) {
+    assert.ok(text.includes(want), `panel lacks ${want}`);
+  }
+  assert.match(text, /county/i);
+  const links = await page.$$eval('#details a[href^="http"]', (as) => as.map((a) => a.href));
+  assert.ok(links.some((l) => f.properties.source.includes(l.replace(/\/$/, ''))), 'source link');
+  await waitIdle(page);
+  assert.match(await page.evaluate(() => location.hash), /sel=cluster:clusters\/botou-casting/);
+});
+
+await check('searching "liling" suggests 醴陵市 and flies there', async () => {
+  const hit = (await api('search?q=liling&limit=1')).features[0];
+  await page.fill('#search-input', 'liling');
+  await page.waitForSelector('#search-results li');
+  const first = await page.$eval('#search-results li', (li) => li.dataset.id);
+  assert.equal(first, hit.id);
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => window.atlas.map.isMoving(), null, {timeout: 10_000}).catch(() => {});
+  await waitIdle(page);
+  const view = await page.evaluate(() => ({c: window.atlas.map.getCenter(), z: window.atlas.map.getZoom()}));
+  assert.ok(Math.abs(view.c.lng - hit.geometry.coordinates[0]) < 0.01 && Math.abs(view.c.lat - hit.geometry.coordinates[1]) < 0.01, `centre ${JSON.stringify(view.c)}`);
+  assert.ok(view.z >= 7.5, `zoom ${view.z}`);
+  assert.equal(await page.$eval('#details [data-unit-code]', (e) => e.dataset.unitCode), '430281');
+  const labels = await rendered(page, ['counties-label']);
+  assert.ok(labels.some((f) => f.props.name_zh === '醴陵市'), 'label 醴陵市 drawn');
+  await page.screenshot({path: join(shots, '04-search-liling.png')});
+});
+
+await check('the URL hash restores view, choices and selection in a new page', async () => {
+  await page.selectOption('#industry', 'foundry');
+  await page.selectOption('#measure', 'lq');
+  await waitIdle(page);
+  const hash = await page.evaluate(() => location.hash);
+  assert.match(hash, /industry=foundry/);
+  assert.match(hash, /measure=lq/);
+  const second = await openPage({width: 1280, height: 800}, hash);
+  const got = await second.page.evaluate(() => ({state: window.atlas.state, z: window.atlas.map.getZoom()}));
+  assert.equal(got.state.industry, 'foundry');
+  assert.equal(got.state.measure, 'lq');
+  await second.page.waitForSelector('#details [data-unit-code="430281"]');
+  const legend = await second.page.$eval('#legend table.breaks', (t) => JSON.parse(t.dataset.breaks));
+  assert.deepEqual(legend, (await api('density?level=county&measure=lq&industry=foundry&method=jenks&geometry=false')).breaks);
+  assert.deepEqual(second.problems, []);
+  await second.context.close();
+});
+
+await check('downloads: the clusters in view as GeoJSON and CSV', async () => {
+  await page.evaluate(() => window.atlas.map.jumpTo({center: [112.5, 30], zoom: 4}));
+  await waitIdle(page);
+  const bounds = await page.evaluate(() => window.atlas.map.getBounds().toArray());
+  const [[w, s], [e, n]] = bounds;
+  const expected = (await api(`collections/clusters/items?industry=foundry&limit=10000&bbox=${w},${s},${e},${n}`)).features.map((f) => f.id).sort();
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#dl-geojson')]);
+  const fc = JSON.parse(await streamText(await dl.createReadStream()));
+  assert.deepEqual(fc.features.map((f) => f.properties.id).sort(), expected);
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#dl-csv')]);
+  const lines = (await streamText(await csv.createReadStream())).trim().split(/\r\n/);
+  assert.equal(lines.length, expected.length + 1);
+  assert.ok(lines[0].replace(/^\ufeff/, '').startsWith('id,'));
+});
+
+await check('a phone-sized screen: no sideways scrolling, map and controls usable', async () => {
+  const phone = await openPage({width: 390, height: 844});
+  const layout = await phone.page.evaluate(() => ({
+    scroll: document.documentElement.scrollWidth,
+    map: document.getElementById('map').getBoundingClientRect().height,
+    sidebarHidden: getComputedStyle(document.getElementById('sidebar')).display === 'none',
+  }));
+  assert.ok(layout.scroll <= 390, `page is ${layout.scroll} px wide`);
+  assert.ok(layout.map > 600, `map is ${layout.map} px high`);
+  assert.ok(layout.sidebarHidden, 'panel starts folded away');
+  await phone.page.click('#toggle-sidebar');
+  assert.ok(await phone.page.isVisible('#industry'));
+  await phone.page.screenshot({path: join(shots, '05-phone.png')});
+  assert.deepEqual(phone.problems, []);
+  await phone.context.close();
+});
+
+await check('no console error, failed request, off-host request or error banner', async () => {
+  assert.ok(await page.isHidden('#error'), `error banner: ${await page.textContent('#error-text')}`);
+  assert.deepEqual(problems, []);
+});
+
+async function streamText(stream) {
+  const chunks = [];
+  for await (const c of stream) chunks.push(c);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+await browser.close();
+console.log(results.join('\n'));
+const failed = results.filter((r) => r.startsWith('not ok')).length;
+console.log(`${results.length - failed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
