@@ -24,7 +24,8 @@ const ui = {
   nearForm: $('near-form'), nearLon: $('near-lon'), nearLat: $('near-lat'), nearK: $('near-k'),
   nearRadius: $('near-radius'), nearResults: $('near-results'), nearClear: $('near-clear'),
   status: $('status'), statusText: $('status-text'), error: $('error'), errorText: $('error-text'),
-  sidebar: $('sidebar'), toggle: $('toggle-sidebar'), densityLink: $('dl-density'),
+  sidebar: $('sidebar'), toggle: $('toggle-sidebar'), densityLink: $('dl-density'), tooltip: $('tooltip'),
+  pointsLegendBox: $('points-legend-box'),
 };
 
 /** Everything the page shows, mirrored in the hash. */
@@ -144,6 +145,22 @@ function classRange(d, i) {
   return `${i === 0 ? '' : '> '}${fmt(lo, 2)} – ${fmt(hi, 2)}`;
 }
 
+/** The units with the highest values, so "which counties concentrate it" is answered at a glance. */
+function topUnits(d, n = 10) {
+  const top = d.features
+    .filter((f) => f.properties.value !== null && f.properties.value > 0)
+    .sort((a, b) => b.properties.value - a.properties.value || a.properties.code.localeCompare(b.properties.code))
+    .slice(0, n);
+  if (!top.length) return null;
+  const digits = d.measure === 'count' ? 0 : 2;
+  return h('details', {class: 'top-units', open: true},
+    h('summary', {}, `Top ${top.length} ${d.level === 'county' ? 'counties' : d.level === 'prefecture' ? 'prefectures' : 'provinces'}`),
+    h('ol', {}, top.map((f) => h('li', {dataset: {code: f.properties.code}},
+      h('a', {href: '#', onclick: (e) => { e.preventDefault(); selectUnit(d.level, f.properties.code, {fly: true, at: null}); }}, f.properties.name_zh),
+      ` ${fmt(f.properties.value, digits)}`,
+      d.measure !== 'count' ? h('span', {class: 'dist'}, ` (${f.properties.count})`) : null))));
+}
+
 function renderLegend(d) {
   const n = d.breaks.length - 1;
   const colors = CLASS_COLORS[Math.min(Math.max(n, 1), 7)];
@@ -163,6 +180,7 @@ function renderLegend(d) {
         h('td', {}, `${count} units`))),
       h('tr', {}, h('td', {}, h('span', {class: 'swatch', style: `background:${NO_VALUE_COLOR}`})), h('td', {}, d.measure === 'lq' ? 'none / undefined' : 'none'), h('td', {}, `${none} units`))),
     h('p', {class: 'definition'}, d.definition),
+    topUnits(d),
     h('p', {class: 'definition'},
       `${d.total} matching features; ${d.assigned} placed in a ${d.level}`,
       d.unassigned ? `, ${d.unassigned} known only at a coarser level (not counted here).` : '.'),
@@ -346,6 +364,22 @@ export function toCsv(features) {
 
 // ---- clicks --------------------------------------------------------------------------------
 
+/** A small label under the pointer naming the unit and its value (no click needed). */
+function onMapHover(e) {
+  const tip = ui.tooltip;
+  const unit = map.queryRenderedFeatures(e.point, {layers: [`${LEVELS[state.level].layer}-fill`]})[0];
+  if (!unit) {
+    tip.hidden = true;
+    return;
+  }
+  const st = map.getFeatureState({source: unit.source, sourceLayer: unit.sourceLayer, id: unit.properties.code});
+  const value = st.value === undefined || st.value === null ? '–' : fmt(st.value, state.measure === 'count' ? 0 : 2);
+  tip.textContent = `${unit.properties.name_zh} · ${MEASURE_LABEL[state.measure]}: ${value}`;
+  tip.style.left = `${e.point.x + 12}px`;
+  tip.style.top = `${e.point.y + 12}px`;
+  tip.hidden = false;
+}
+
 function onMapClick(e) {
   const layers = POINT_LAYERS.filter((id) => map.getLayoutProperty(id, 'visibility') !== 'none');
   const hit = map.queryRenderedFeatures(e.point, {layers})[0];
@@ -423,6 +457,8 @@ async function start() {
   map.on('idle', () => { mapBusy = false; updateStatus(); });
   map.on('moveend', writeHash);
   map.on('click', onMapClick);
+  map.on('mousemove', onMapHover);
+  map.getCanvasContainer().addEventListener('mouseleave', () => { ui.tooltip.hidden = true; });
   for (const id of POINT_LAYERS) {
     map.on('mouseenter', id, () => { map.getCanvas().style.cursor = 'pointer'; });
     map.on('mouseleave', id, () => { map.getCanvas().style.cursor = ''; });
@@ -480,7 +516,10 @@ async function start() {
     if (state.view) map.jumpTo({center: [state.view.lon, state.view.lat], zoom: state.view.zoom});
     restoreFromState();
   });
-  if (window.matchMedia('(max-width: 720px)').matches) ui.sidebar.classList.add('collapsed');
+  if (window.matchMedia('(max-width: 720px)').matches) {
+    ui.sidebar.classList.add('collapsed');
+    ui.pointsLegendBox.open = false;
+  }
 }
 
 start();

@@ -88,7 +88,7 @@ export function showUnit(panel, level, unit, inside, {measureLabel, onFeature} =
 export function showClusterMembers(panel, expansion, {onFeature, onZoom} = {}) {
   const members = expansion.features || [];
   fill(panel,
-    h('p', {class: 'names'}, `${members.length} clusters, parks and towns`),
+    h('p', {class: 'names', dataset: {members: members.length}}, `${members.length} clusters, parks and towns`),
     h('p', {}, h('button', {type: 'button', onclick: () => onZoom && onZoom()}, `Zoom in to split (z${expansion.expansion_zoom})`)),
     h('ul', {class: 'inside'}, members.map((f) => h('li', {},
       h('a', {href: '#', onclick: (e) => { e.preventDefault(); onFeature && onFeature(f); }}, f.properties.name_zh || f.properties.id),

@@ -112,6 +112,41 @@ await check('foundry counts: the legend shows /density breaks and the map colour
   await page.screenshot({path: join(shots, '02-foundry-count.png')});
 });
 
+await check('the top counties for foundry are those /density ranks highest, and clicking one selects it', async () => {
+  const d = await api('density?level=county&measure=count&industry=foundry&geometry=false');
+  const ranked = d.features.filter((f) => f.properties.value > 0)
+    .sort((a, b) => b.properties.value - a.properties.value || a.properties.code.localeCompare(b.properties.code))
+    .map((f) => f.properties.code);
+  const listed = await page.$$eval('.top-units li', (lis) => lis.map((li) => li.dataset.code));
+  assert.deepEqual(listed, ranked.slice(0, 10));
+  await page.click(`.top-units li[data-code="${listed[0]}"] a`);
+  await page.waitForSelector(`#details [data-unit-code="${listed[0]}"]`);
+  const text = await page.$eval('#details', (e) => e.innerText);
+  const inside = await api(`collections/clusters/items?county_code=${listed[0]}&limit=100`);
+  assert.ok(text.includes(`Clusters, parks and towns here: ${inside.numberMatched}`), text);
+  await waitIdle(page);
+});
+
+await check('clicking a server-side cluster lists exactly its point_count members', async () => {
+  await page.selectOption('#industry', '');
+  await page.evaluate(() => window.atlas.map.jumpTo({center: [105, 35], zoom: 3.2}));
+  await waitIdle(page);
+  const circle = await page.evaluate(() => {
+    const m = window.atlas.map;
+    const f = m.queryRenderedFeatures({layers: ['clusters-circles']}).sort((a, b) => b.properties.point_count - a.properties.point_count)[0];
+    return {p: m.project(f.geometry.coordinates), n: f.properties.point_count, id: f.properties.cluster_id};
+  });
+  const box = await page.locator('#map canvas').boundingBox();
+  await page.mouse.click(box.x + circle.p.x, box.y + circle.p.y);
+  await page.waitForSelector('#details [data-members]');
+  const n = await page.$$eval('#details ul.inside li', (lis) => lis.length);
+  assert.equal(await page.$eval('#details [data-members]', (e) => Number(e.dataset.members)), circle.n);
+  assert.equal(n, circle.n);
+  const expand = await api(`tiles/clusters/expand?cluster_id=${circle.id}`);
+  assert.equal(expand.features.length, circle.n);
+  await page.mouse.move(box.x + 5, box.y + 5);
+});
+
 await check('clicking at Botou lists the Botou foundry cluster first among the nearest', async () => {
   await page.selectOption('#industry', '');
   await page.evaluate((c) => window.atlas.map.jumpTo({center: c, zoom: 9}), BOTOU);
@@ -127,6 +162,9 @@ await check('clicking at Botou lists the Botou foundry cluster first among the n
   assert.deepEqual(ids, nearest.features.map((f) => f.properties.id));
   const lines = await rendered(page, ['near-lines']);
   assert.equal(new Set(lines.map((f) => f.props.id)).size, ids.length);
+  await page.mouse.move(box.x + px.x + 3, box.y + px.y + 3);
+  await page.waitForSelector('#tooltip:not([hidden])');
+  assert.match(await page.textContent('#tooltip'), /泊头市/);
   const unit = await page.$eval('#details [data-unit-code]', (e) => e.dataset.unitCode);
   assert.equal(unit, (await api(`reverse?lon=${BOTOU[0]}&lat=${BOTOU[1]}&geometry=false`)).properties.code);
   await page.screenshot({path: join(shots, '03-near-botou.png')});
