@@ -116,6 +116,6 @@ fn the_map_works_in_chromium() {
     println!("{report}");
     assert!(out.status.success(), "browser tests failed:\n{report}");
     // Each check printed its own line; all nine ran.
-    assert_eq!(report.lines().filter(|l| l.starts_with("ok - ")).count(), 11, "{report}");
+    assert_eq!(report.lines().filter(|l| l.starts_with("ok - ")).count(), 12, "{report}");
     assert!(shots.join("03-near-botou.png").exists());
 }

@@ -99,6 +99,16 @@ function renderIndustryControls() {
   for (const ind of colored) {
     ui.industry.append(h('option', {value: ind.code}, `${ind.zh} · ${ind.code} (${ind.count})`));
   }
+}
+
+/** The points legend: every coloured industry, or only the chosen one. */
+function renderPointsLegend() {
+  const chosen = colored.find((c) => c.code === state.industry);
+  if (chosen) {
+    fill(ui.pointsLegend, h('ul', {class: 'one'}, h('li', {}, h('span', {class: 'swatch', style: `background:${chosen.color}`}), ` ${chosen.zh} (${chosen.count})`)),
+      h('p', {class: 'hint'}, 'Only this industry is drawn; circles with a number group nearby features.'));
+    return;
+  }
   const named = colored.filter((c) => c.color !== OTHER_INDUSTRY_COLOR);
   const others = colored.length - named.length;
   fill(ui.pointsLegend,
@@ -132,6 +142,8 @@ async function loadDensity() {
     showError(err);
   }
 }
+
+const units = (n) => `${n} ${n === 1 ? 'unit' : 'units'}`;
 
 /** The values of class `i`: the first class includes its lower break, the others do not; counts are whole numbers. */
 function classRange(d, i) {
@@ -177,8 +189,8 @@ function renderLegend(d) {
       perClass.map((count, i) => h('tr', {dataset: {class: i}},
         h('td', {}, h('span', {class: 'swatch', style: `background:${colors[i]}`})),
         h('td', {}, classRange(d, i)),
-        h('td', {}, `${count} units`))),
-      h('tr', {}, h('td', {}, h('span', {class: 'swatch', style: `background:${NO_VALUE_COLOR}`})), h('td', {}, d.measure === 'lq' ? 'none / undefined' : 'none'), h('td', {}, `${none} units`))),
+        h('td', {}, units(count)))),
+      h('tr', {}, h('td', {}, h('span', {class: 'swatch', style: `background:${NO_VALUE_COLOR}`})), h('td', {}, d.measure === 'lq' ? 'none / undefined' : 'none'), h('td', {}, units(none)))),
     h('p', {class: 'definition'}, d.definition),
     topUnits(d),
     h('p', {class: 'definition'},
@@ -197,6 +209,7 @@ function applyLevel() {
 
 function applyIndustryPoints() {
   const ind = state.industry;
+  renderPointsLegend();
   const show = (prefix, on) => {
     for (const suffix of ['circles', 'counts', 'points', 'names']) map.setLayoutProperty(`${prefix}-${suffix}`, 'visibility', on ? 'visible' : 'none');
   };

@@ -253,6 +253,23 @@ await check('a phone-sized screen: no sideways scrolling, map and controls usabl
   await phone.context.close();
 });
 
+await check('a slow answer shows the loading state, a problem answer shows its detail', async () => {
+  const context = await browser.newContext({viewport: {width: 1280, height: 800}});
+  const p = await context.newPage();
+  await p.route('**/density?*', async (route) => {
+    await new Promise((r) => setTimeout(r, 2000));
+    await route.fulfill({status: 400, contentType: 'application/problem+json',
+      body: JSON.stringify({type: 'about:blank', title: 'Bad Request', status: 400, detail: 'measure: test problem'})});
+  });
+  await p.goto(`${base}/map/`);
+  await p.waitForFunction(() => window.atlas && window.atlas.map.loaded(), null, {timeout: IDLE_MS});
+  assert.ok(await p.isVisible('#status'), 'status line visible while /density is pending');
+  assert.match(await p.textContent('#status'), /Loading/);
+  await p.waitForSelector('#error:not([hidden])', {timeout: 15_000});
+  assert.match(await p.textContent('#error-text'), /measure: test problem/);
+  await context.close();
+});
+
 await check('no console error, failed request, off-host request or error banner', async () => {
   assert.ok(await page.isHidden('#error'), `error banner: ${await page.textContent('#error-text')}`);
   assert.deepEqual(problems, []);
