@@ -60,17 +60,8 @@ pub struct Queryable {
     pub kind: QueryableType,
 }
 
-/// Admin properties that can be filtered on by equality (all strings).
-const ADMIN_QUERYABLES: [&str; 8] = [
-    "code",
-    "name_zh",
-    "name_pinyin",
-    "level",
-    "province_code",
-    "province_name_zh",
-    "prefecture_code",
-    "prefecture_name_zh",
-];
+/// Admin properties that can be filtered on by equality (all text).
+const ADMIN_QUERYABLES: &[&str] = crate::model::admin::ADMIN_TEXT_PROPERTIES;
 
 impl<'a> Collection<'a> {
     /// Every collection: point layers first (clusters leading), then counties,

@@ -12,19 +12,7 @@ use std::io::{BufReader, BufWriter, Write};
 use std::path::Path;
 
 /// Column names of an admin layer, in file order.
-pub const ADMIN_COLUMNS: [&str; 11] = [
-    "code",
-    "name_zh",
-    "name_pinyin",
-    "level",
-    "province_code",
-    "province_name_zh",
-    "prefecture_code",
-    "prefecture_name_zh",
-    "area_km2",
-    "rep_lon",
-    "rep_lat",
-];
+pub use crate::model::admin::ADMIN_PROPERTIES as ADMIN_COLUMNS;
 
 fn fmt_err(path: &Path, e: impl std::fmt::Display) -> LoadError {
     LoadError::Format {

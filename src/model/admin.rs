@@ -129,6 +129,25 @@ impl<'de> Deserialize<'de> for AdminCode {
     }
 }
 
+/// The properties of an admin unit as files and APIs name them: the eight text properties
+/// first (see [`ADMIN_TEXT_PROPERTIES`]), then the area and the representative point.
+pub const ADMIN_PROPERTIES: [&str; 11] = [
+    "code",
+    "name_zh",
+    "name_pinyin",
+    "level",
+    "province_code",
+    "province_name_zh",
+    "prefecture_code",
+    "prefecture_name_zh",
+    "area_km2",
+    "rep_lon",
+    "rep_lat",
+];
+
+/// The text properties of an admin unit (the first eight of [`ADMIN_PROPERTIES`]).
+pub const ADMIN_TEXT_PROPERTIES: &[&str] = ADMIN_PROPERTIES.split_at(8).0;
+
 /// One administrative unit with its boundary and its place in the hierarchy.
 ///
 /// Every unit carries its province and prefecture (a province's prefecture fields name
