@@ -143,11 +143,18 @@ pub fn breaks(values: &[f64], classes: usize, method: Method) -> AnalysisResult<
         Method::Quantile => (1..=k).map(|i| percentile(&sorted, i as f64 / k as f64)).collect(),
         Method::EqualInterval => {
             let width = (max - min) / k as f64;
-            (1..k).map(|i| min + width * i as f64).chain([max]).collect()
+            (1..k).map(|i| tidy(min + width * i as f64)).chain([max]).collect()
         }
         Method::Jenks => jenks_uppers(&sorted, k),
     };
     Ok(Breaks::from_uppers(min, uppers))
+}
+
+/// `x` to 12 significant digits, so a computed bound reads 1.4, not 1.4000000000000004. Only
+/// computed bounds are tidied: the minimum, the maximum and bounds that are data values stay
+/// exact, so every value still falls in the class the published bounds give it.
+fn tidy(x: f64) -> f64 {
+    format!("{x:.11e}").parse().unwrap_or(x)
 }
 
 /// Linear-interpolated percentile `p` (0..=1) of ascending, non-empty `sorted`.
@@ -160,7 +167,10 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     )]
     let lo = pos.floor() as usize;
     let hi = (lo + 1).min(sorted.len() - 1);
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+    if sorted[lo] == sorted[hi] || pos == lo as f64 {
+        return sorted[lo];
+    }
+    tidy(sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)).clamp(sorted[lo], sorted[hi])
 }
 
 /// Upper bounds of the Jenks classes of ascending `sorted` (at least two distinct values),
@@ -197,6 +207,19 @@ mod tests {
         assert_eq!(b.bounds(), &[0.0, 15.0, 40.0]);
         assert_eq!(b.class_of(15.0), Some(0));
         assert_eq!(b.class_of(15.1), Some(1));
+    }
+
+    #[test]
+    fn computed_bounds_carry_no_floating_point_noise() {
+        let q = breaks(&[1.0, 2.0], 5, Method::Quantile).unwrap();
+        assert_eq!(q.bounds(), &[1.0, 1.2, 1.4, 1.6, 1.8, 2.0]);
+        let e = breaks(&[0.1, 0.7], 3, Method::EqualInterval).unwrap();
+        assert_eq!(e.bounds(), &[0.1, 0.3, 0.5, 0.7]);
+        // Data values stay exact, so the maximum is still in the last class.
+        let v = [3.735_070_055_631_53, 43.375_960_584_032_28];
+        let b = breaks(&v, 2, Method::Quantile).unwrap();
+        assert_eq!(b.class_of(v[1]), Some(1));
+        assert_eq!(b.bounds()[2], v[1]);
     }
 
     #[test]
