@@ -6,7 +6,7 @@
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use cluster_atlas::analysis::PointFilter;
-use cluster_atlas::analysis::density::{DensityFilter, DensityQuery, Measure, density};
+use cluster_atlas::analysis::density::{DensityQuery, Measure, density};
 use cluster_atlas::analysis::{reverse_geocode, reverse_geocode_many};
 use cluster_atlas::atlas::{Atlas, PointLayer};
 use cluster_atlas::model::{AdminLevel, PlaceFeature, Precision};
@@ -111,12 +111,9 @@ fn bench(c: &mut Criterion) {
     let query = DensityQuery {
         level: AdminLevel::County,
         measure: Measure::Lq,
-        filter: DensityFilter {
-            points: PointFilter {
-                industry: Some("foundry".into()),
-                ..PointFilter::default()
-            },
-            designation: None,
+        filter: PointFilter {
+            industry: Some("foundry".into()),
+            ..PointFilter::default()
         },
     };
     let d = density(&atlas, &query);

@@ -40,7 +40,10 @@ fn fixture() -> Atlas {
         place("hi-north", 100.0, 60.6, "cluster", "timber"),
         place("hi-east", 100.9, 60.0, "cluster", "timber"),
     ];
-    let parks = vec![place("p1", 116.0, 37.95, "park", "foundry")];
+    let mut parks = vec![place("p1", 116.0, 37.95, "park", "foundry")];
+    parks[0]
+        .properties
+        .insert("designation".into(), "China Foundry Association foundry cluster".into());
     Atlas::builder()
         .point_layer(PointLayer::new("clusters", "Clusters", clusters))
         .point_layer(PointLayer::new("parks", "Parks", parks))
@@ -145,6 +148,27 @@ async fn within_keeps_the_circle_and_sorts() {
         ids(&get("/within?lon=116&lat=38&radius_m=2000000&industry=foundry").await),
         ["p1", "east", "west", "far"]
     );
+}
+
+#[tokio::test]
+async fn within_limit_keeps_the_nearest_and_counts_them_all() {
+    let all = get("/within?lon=116&lat=38&radius_m=2000000").await;
+    let r = get("/within?lon=116&lat=38&radius_m=2000000&limit=2").await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(ids(&r), ids(&all)[..2]);
+    assert_eq!(r.json["numberMatched"], ids(&all).len());
+    assert_eq!(r.json["numberReturned"], 2);
+    assert_eq!(ids(&all), ["p1", "east", "north", "west", "far"]);
+    assert_problem(&get("/within?lon=116&lat=38&radius_m=10&limit=0").await, 400, Some("limit"));
+    assert_problem(&get("/within?lon=116&lat=38&radius_m=10&limit=10001").await, 400, Some("limit"));
+    assert_problem(&get("/within?lon=116&lat=38&radius_m=10&limit=x").await, 400, Some("limit"));
+}
+
+#[tokio::test]
+async fn designation_filters_by_case_insensitive_substring() {
+    assert_eq!(ids(&get("/nearest?lon=116&lat=38&designation=foundry%20ASSOCIATION").await), ["p1"]);
+    assert_eq!(ids(&get("/within?lon=116&lat=38&radius_m=50000&designation=Foundry").await), ["p1"]);
+    assert!(ids(&get("/nearest?lon=116&lat=38&designation=national").await).is_empty());
 }
 
 #[tokio::test]

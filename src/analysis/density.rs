@@ -92,43 +92,6 @@ impl FromStr for Measure {
     }
 }
 
-/// Which features are counted: the proximity filter (layer, kind, industry) plus a
-/// designation condition.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DensityFilter {
-    /// Layer, kind and industry conditions.
-    pub points: PointFilter,
-    /// Only features whose `designation` property contains this text (case-insensitive).
-    pub designation: Option<String>,
-}
-
-impl DensityFilter {
-    /// Whether a feature passes the kind, industry and designation conditions.
-    #[must_use]
-    pub fn matches(&self, f: &PlaceFeature) -> bool {
-        self.points.matches(f) && self.matches_designation(f)
-    }
-
-    /// Whether a feature passes every condition except industry (the LQ reference set).
-    #[must_use]
-    pub fn matches_base(&self, f: &PlaceFeature) -> bool {
-        let base = PointFilter {
-            industry: None,
-            ..self.points.clone()
-        };
-        base.matches(f) && self.matches_designation(f)
-    }
-
-    fn matches_designation(&self, f: &PlaceFeature) -> bool {
-        self.designation.as_deref().is_none_or(|want| {
-            f.properties
-                .get("designation")
-                .and_then(serde_json::Value::as_str)
-                .is_some_and(|have| have.to_lowercase().contains(&want.to_lowercase()))
-        })
-    }
-}
-
 /// A density question.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DensityQuery {
@@ -137,7 +100,7 @@ pub struct DensityQuery {
     /// The value to compute.
     pub measure: Measure,
     /// Which features count.
-    pub filter: DensityFilter,
+    pub filter: PointFilter,
 }
 
 /// One unit's figures.
@@ -230,12 +193,13 @@ pub fn density<'a>(atlas: &'a Atlas, q: &DensityQuery) -> Density<'a> {
     let index: HashMap<AdminCode, usize> = units.iter().enumerate().map(|(i, u)| (u.code, i)).collect();
     let mut counts = vec![(0_usize, 0_usize); units.len()];
     let (mut total, mut base_total, mut unassigned) = (0, 0, 0);
-    for layer in q.filter.points.layers(atlas) {
+    let base = q.filter.without_industry();
+    for layer in q.filter.layers(atlas) {
         for f in layer.features() {
-            if !q.filter.matches_base(f) {
+            if !base.matches(f) {
                 continue;
             }
-            let is_match = q.filter.points.matches(f);
+            let is_match = q.filter.matches(f);
             base_total += 1;
             total += usize::from(is_match);
             match assigned_unit(atlas, q.level, f).and_then(|u| index.get(&u.code)) {
@@ -299,7 +263,7 @@ pub struct HexCount {
 ///
 /// # Errors
 /// [`super::AnalysisError::InvalidArgument`] naming `resolution` outside 2..=8.
-pub fn hex_density(atlas: &Atlas, filter: &DensityFilter, resolution: u8) -> AnalysisResult<Vec<HexCount>> {
+pub fn hex_density(atlas: &Atlas, filter: &PointFilter, resolution: u8) -> AnalysisResult<Vec<HexCount>> {
     let res = H3_RESOLUTIONS
         .contains(&resolution)
         .then(|| h3o::Resolution::try_from(resolution).ok())
@@ -313,7 +277,7 @@ pub fn hex_density(atlas: &Atlas, filter: &DensityFilter, resolution: u8) -> Ana
             ),
         })?;
     let mut counts: std::collections::BTreeMap<h3o::CellIndex, usize> = std::collections::BTreeMap::new();
-    for layer in filter.points.layers(atlas) {
+    for layer in filter.layers(atlas) {
         for f in layer.features().iter().filter(|f| filter.matches(f)) {
             if let Ok(ll) = h3o::LatLng::new(f.point.y(), f.point.x()) {
                 *counts.entry(ll.to_cell(res)).or_default() += 1;
@@ -397,12 +361,9 @@ mod tests {
         DensityQuery {
             level,
             measure,
-            filter: DensityFilter {
-                points: PointFilter {
-                    industry: Some("Foundry".into()),
-                    ..PointFilter::default()
-                },
-                designation: None,
+            filter: PointFilter {
+                industry: Some("Foundry".into()),
+                ..PointFilter::default()
             },
         }
     }
@@ -465,7 +426,7 @@ mod tests {
         assert_eq!(density(&a, &q).total, 1);
         q.filter.designation = Some("MIIT".into());
         assert_eq!(density(&a, &q).total, 0);
-        q.filter.points.layer = Some("nope".into());
+        q.filter.layer = Some("nope".into());
         q.filter.designation = None;
         assert_eq!(density(&a, &q).total, 0);
     }
@@ -490,7 +451,7 @@ mod tests {
         }
         near.push(far);
         let a = crate::analysis::proximity::tests_support::atlas_of(near);
-        let filter = DensityFilter::default();
+        let filter = PointFilter::default();
         let hexes = hex_density(&a, &filter, 5).unwrap();
         let mut counts: Vec<usize> = hexes.iter().map(|h| h.count).collect();
         counts.sort_unstable();

@@ -31,6 +31,8 @@ pub struct PointFilter {
     pub kind: Option<String>,
     /// Only features with this industry tag (`foundry`, `ceramics`, …).
     pub industry: Option<String>,
+    /// Only features whose `designation` property contains this text (case-insensitive).
+    pub designation: Option<String>,
 }
 
 impl PointFilter {
@@ -44,13 +46,33 @@ impl PointFilter {
             .collect()
     }
 
-    /// Whether a feature passes the kind and industry conditions.
+    /// Whether a feature passes the kind, industry and designation conditions.
     #[must_use]
     pub fn matches(&self, f: &PlaceFeature) -> bool {
         fn same(want: Option<&str>, have: Option<&str>) -> bool {
             want.is_none_or(|w| have.is_some_and(|h| h.eq_ignore_ascii_case(w)))
         }
-        same(self.kind.as_deref(), f.kind.as_deref()) && same(self.industry.as_deref(), f.industry.as_deref())
+        same(self.kind.as_deref(), f.kind.as_deref())
+            && same(self.industry.as_deref(), f.industry.as_deref())
+            && self.matches_designation(f)
+    }
+
+    /// The same filter without its industry condition (the reference set of a location quotient).
+    #[must_use]
+    pub fn without_industry(&self) -> Self {
+        Self {
+            industry: None,
+            ..self.clone()
+        }
+    }
+
+    fn matches_designation(&self, f: &PlaceFeature) -> bool {
+        self.designation.as_deref().is_none_or(|want| {
+            f.properties
+                .get("designation")
+                .and_then(serde_json::Value::as_str)
+                .is_some_and(|have| have.to_lowercase().contains(&want.to_lowercase()))
+        })
     }
 }
 

@@ -13,7 +13,7 @@ use super::error::ApiError;
 use super::params::QueryParams;
 use crate::analysis::PointFilter;
 use crate::analysis::classify::{Breaks, Method};
-use crate::analysis::density::{self, Density, DensityFilter, DensityQuery, HexCount, Measure};
+use crate::analysis::density::{self, Density, DensityQuery, HexCount, Measure};
 use crate::atlas::Atlas;
 use crate::model::AdminLevel;
 use axum::extract::State;
@@ -65,19 +65,6 @@ struct DensityParams {
     geometry: GeometryMode,
 }
 
-/// The `layer`, `kind`, `industry` and `designation` filters (unknown values match nothing).
-fn filter_params(q: &mut QueryParams) -> DensityFilter {
-    let mut text = |name| q.raw(name).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
-    DensityFilter {
-        points: PointFilter {
-            layer: text("layer"),
-            kind: text("kind"),
-            industry: text("industry"),
-        },
-        designation: text("designation"),
-    }
-}
-
 fn density_params(q: &mut QueryParams) -> Result<DensityParams, ApiError> {
     let level = q.optional("level", "province, prefecture or county")?.unwrap_or(AdminLevel::County);
     let measure = q.optional("measure", "count, per_10k_km2, share or lq")?.unwrap_or(Measure::Count);
@@ -87,7 +74,7 @@ fn density_params(q: &mut QueryParams) -> Result<DensityParams, ApiError> {
     let geometry = q
         .optional("geometry", "true, false or simplified")?
         .unwrap_or(GeometryMode::Simplified);
-    let filter = filter_params(q);
+    let filter = q.point_filter();
     Ok(DensityParams {
         query: DensityQuery { level, measure, filter },
         classes,
@@ -236,7 +223,7 @@ async fn get_density_csv(State(s): State<AppState>, mut q: QueryParams) -> Resul
 )]
 async fn get_h3(State(s): State<AppState>, mut q: QueryParams) -> Result<impl IntoResponse, ApiError> {
     let resolution: u8 = q.required("resolution", "an integer between 2 and 8")?;
-    let filter = filter_params(&mut q);
+    let filter = q.point_filter();
     q.finish()?;
     let hexes = density::hex_density(&s.atlas, &filter, resolution)?;
     let total: usize = hexes.iter().map(|h| h.count).sum();
@@ -282,11 +269,11 @@ fn summary(d: &Density<'_>, p: &DensityParams, breaks: &Breaks) -> Map<String, V
     }
 }
 
-fn filters_json(f: &DensityFilter) -> Value {
+fn filters_json(f: &PointFilter) -> Value {
     json!({
-        "layer": f.points.layer,
-        "kind": f.points.kind,
-        "industry": f.points.industry,
+        "layer": f.layer,
+        "kind": f.kind,
+        "industry": f.industry,
         "designation": f.designation,
     })
 }

@@ -113,6 +113,18 @@ impl QueryParams {
         out
     }
 
+    /// The `layer`, `kind`, `industry` and `designation` filters of point queries (blank
+    /// values are absent; values no feature has simply match nothing).
+    pub fn point_filter(&mut self) -> crate::analysis::PointFilter {
+        let mut text = |name| self.raw(name).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+        crate::analysis::PointFilter {
+            layer: text("layer"),
+            kind: text("kind"),
+            industry: text("industry"),
+            designation: text("designation"),
+        }
+    }
+
     /// Rejects parameter names no accessor asked for.
     ///
     /// # Errors

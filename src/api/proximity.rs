@@ -4,7 +4,7 @@ use super::AppState;
 use super::error::ApiError;
 use super::params::QueryParams;
 use crate::analysis::proximity::{MAX_K, MAX_RADIUS_M};
-use crate::analysis::{self, Hit, NearestQuery, PointFilter, WithinQuery};
+use crate::analysis::{self, Hit, NearestQuery, WithinQuery};
 use crate::geojson_out::{feature_collection, place_feature};
 use axum::extract::State;
 use axum::http::header;
@@ -17,23 +17,16 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/nearest", get(get_nearest)).route("/within", get(get_within))
 }
 
-/// The optional `layer`, `kind` and `industry` filters (unknown values match nothing).
-fn filter_params(q: &mut QueryParams) -> PointFilter {
-    let mut text = |name| q.raw(name).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
-    PointFilter {
-        layer: text("layer"),
-        kind: text("kind"),
-        industry: text("industry"),
-    }
-}
-
 /// Hits as a GeoJSON FeatureCollection with `distance_m` and `layer` properties.
-fn geojson_reply(hits: &[Hit<'_>]) -> impl IntoResponse + use<> {
-    let features = hits.iter().map(|h| place_feature(h.feature, h.layer, Some(h.distance_m))).collect();
-    ([(header::CONTENT_TYPE, "application/geo+json")], Json(feature_collection(features)))
+fn geojson_body(hits: &[Hit<'_>]) -> serde_json::Value {
+    feature_collection(hits.iter().map(|h| place_feature(h.feature, h.layer, Some(h.distance_m))).collect())
 }
 
-/// `GET /nearest?lon=&lat=[&k=10][&kind=][&industry=][&layer=]` → the `k` nearest features
+fn geojson_reply(hits: &[Hit<'_>]) -> impl IntoResponse + use<> {
+    ([(header::CONTENT_TYPE, "application/geo+json")], Json(geojson_body(hits)))
+}
+
+/// `GET /nearest?lon=&lat=[&k=10][&kind=][&industry=][&layer=][&designation=]` → the `k` nearest features
 /// (k ≤ 1,000), nearest first.
 #[utoipa::path(
     get,
@@ -46,6 +39,7 @@ fn geojson_reply(hits: &[Hit<'_>]) -> impl IntoResponse + use<> {
         ("kind" = Option<String>, Query, description = "Only features of this kind (e.g. `cluster`, `park`, `town`)"),
         ("industry" = Option<String>, Query, description = "Only features of this industry (e.g. `foundry`)"),
         ("layer" = Option<String>, Query, description = "Only features of this point layer (e.g. `clusters`)"),
+        ("designation" = Option<String>, Query, description = "Only features whose designation contains this text (case-insensitive)"),
     ),
     responses(
         (status = 200, description = "FeatureCollection, nearest first, with `distance_m` and `layer`", body = Object, content_type = "application/geo+json"),
@@ -56,14 +50,17 @@ async fn get_nearest(State(s): State<AppState>, mut q: QueryParams) -> Result<im
     let (lon, lat) = q.lon_lat()?;
     let expected = format!("an integer between 1 and {MAX_K}");
     let k = q.optional::<usize>("k", &expected)?.unwrap_or(10);
-    let filter = filter_params(&mut q);
+    let filter = q.point_filter();
     q.finish()?;
     let hits = analysis::nearest(&s.atlas, &NearestQuery { lon, lat, k, filter })?;
     Ok(geojson_reply(&hits))
 }
 
-/// `GET /within?lon=&lat=&radius_m=[&kind=][&industry=][&layer=]` → every feature within
-/// `radius_m` metres (≤ 2,000 km), nearest first.
+/// Most features one `/within` answer carries (`limit`).
+pub const MAX_WITHIN_LIMIT: usize = 10_000;
+
+/// `GET /within?lon=&lat=&radius_m=[&limit=][&kind=][&industry=][&layer=][&designation=]` →
+/// the features within `radius_m` metres (≤ 2,000 km), nearest first, at most `limit`.
 #[utoipa::path(
     get,
     path = "/within",
@@ -72,9 +69,11 @@ async fn get_nearest(State(s): State<AppState>, mut q: QueryParams) -> Result<im
         ("lon" = f64, Query, description = "Longitude, WGS84 degrees", minimum = -180, maximum = 180),
         ("lat" = f64, Query, description = "Latitude, WGS84 degrees", minimum = -90, maximum = 90),
         ("radius_m" = f64, Query, description = "Radius in metres", exclusive_minimum = 0, maximum = 2000000),
+        ("limit" = Option<usize>, Query, description = "At most this many features, nearest first (default and maximum 10,000); `numberMatched` counts them all", minimum = 1, maximum = 10000),
         ("kind" = Option<String>, Query, description = "Only features of this kind (e.g. `cluster`, `park`, `town`)"),
         ("industry" = Option<String>, Query, description = "Only features of this industry (e.g. `foundry`)"),
         ("layer" = Option<String>, Query, description = "Only features of this point layer (e.g. `clusters`)"),
+        ("designation" = Option<String>, Query, description = "Only features whose designation contains this text (case-insensitive)"),
     ),
     responses(
         (status = 200, description = "FeatureCollection, nearest first, with `distance_m` and `layer`", body = Object, content_type = "application/geo+json"),
@@ -84,9 +83,14 @@ async fn get_nearest(State(s): State<AppState>, mut q: QueryParams) -> Result<im
 async fn get_within(State(s): State<AppState>, mut q: QueryParams) -> Result<impl IntoResponse, ApiError> {
     let (lon, lat) = q.lon_lat()?;
     let radius_m = q.required::<f64>("radius_m", &format!("a number of metres in (0, {MAX_RADIUS_M}]"))?;
-    let filter = filter_params(&mut q);
+    let expected = format!("an integer between 1 and {MAX_WITHIN_LIMIT}");
+    let limit = q.optional::<usize>("limit", &expected)?.unwrap_or(MAX_WITHIN_LIMIT);
+    if !(1..=MAX_WITHIN_LIMIT).contains(&limit) {
+        return Err(ApiError::bad_parameter("limit", format!("limit must be {expected}, got {limit}")));
+    }
+    let filter = q.point_filter();
     q.finish()?;
-    let hits = analysis::within_radius(
+    let mut hits = analysis::within_radius(
         &s.atlas,
         &WithinQuery {
             lon,
@@ -95,5 +99,10 @@ async fn get_within(State(s): State<AppState>, mut q: QueryParams) -> Result<imp
             filter,
         },
     )?;
-    Ok(geojson_reply(&hits))
+    let matched = hits.len();
+    hits.truncate(limit);
+    let mut body = geojson_body(&hits);
+    body["numberMatched"] = matched.into();
+    body["numberReturned"] = hits.len().into();
+    Ok(([(header::CONTENT_TYPE, "application/geo+json")], Json(body)))
 }

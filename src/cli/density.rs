@@ -1,7 +1,7 @@
 //! `cluster-atlas density`: industry concentration per admin unit as a ranked table.
 
 use crate::analysis::PointFilter;
-use crate::analysis::density::{self, Density, DensityFilter, DensityQuery, Measure};
+use crate::analysis::density::{self, Density, DensityQuery, Measure};
 use crate::model::AdminLevel;
 use anyhow::Context;
 use std::fmt::Write as _;
@@ -47,12 +47,10 @@ pub fn run(args: DensityArgs) -> anyhow::Result<ExitCode> {
     let query = DensityQuery {
         level: args.level,
         measure: args.measure,
-        filter: DensityFilter {
-            points: PointFilter {
-                layer: args.layer.clone(),
-                kind: args.kind.clone(),
-                industry: args.industry.clone(),
-            },
+        filter: PointFilter {
+            layer: args.layer.clone(),
+            kind: args.kind.clone(),
+            industry: args.industry.clone(),
             designation: args.designation.clone(),
         },
     };

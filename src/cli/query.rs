@@ -58,6 +58,9 @@ pub struct PointArgs {
     /// Only this point layer (default: all).
     #[arg(long)]
     pub layer: Option<String>,
+    /// Only features whose designation contains this text (case-insensitive).
+    #[arg(long)]
+    pub designation: Option<String>,
 }
 
 impl PointArgs {
@@ -66,6 +69,7 @@ impl PointArgs {
             layer: self.layer.clone(),
             kind: self.kind.clone(),
             industry: self.industry.clone(),
+            designation: self.designation.clone(),
         }
     }
 }

@@ -22,16 +22,11 @@ export function circle(lon, lat, radiusM, steps = 96) {
 }
 
 /**
- * Fetches the nearest features: `/nearest` for any distance, `/within` (sorted, first k) when a
- * radius is set. `industry` narrows both.
+ * Fetches the nearest features: `/nearest` for any distance, `/within` (nearest first, at most
+ * k) when a radius is set. `industry` narrows both.
  */
-export async function findNear({lon, lat, k, radius, industry}, signal) {
-  if (radius) {
-    const fc = await getJSON('within', {lon, lat, radius_m: radius, industry}, {signal});
-    fc.features.sort((a, b) => a.properties.distance_m - b.properties.distance_m);
-    fc.features = fc.features.slice(0, k);
-    return fc;
-  }
+export function findNear({lon, lat, k, radius, industry}, signal) {
+  if (radius) return getJSON('within', {lon, lat, radius_m: radius, limit: k, industry}, {signal});
   return getJSON('nearest', {lon, lat, k, industry}, {signal});
 }
 
