@@ -168,6 +168,16 @@ await check('clicking at Botou lists the Botou foundry cluster first among the n
   const unit = await page.$eval('#details [data-unit-code]', (e) => e.dataset.unitCode);
   assert.equal(unit, (await api(`reverse?lon=${BOTOU[0]}&lat=${BOTOU[1]}&geometry=false`)).properties.code);
   await page.screenshot({path: join(shots, '03-near-botou.png')});
+  // With a radius: only what /within finds, and the circle is drawn.
+  await page.selectOption('#near-radius', '50000');
+  await page.click('#near-form button[type="submit"]');
+  await page.waitForFunction(() => /,50000$/.test(window.atlas.state.near));
+  await waitIdle(page);
+  const within = await api(`within?lon=${BOTOU[0]}&lat=${BOTOU[1]}&radius_m=50000&limit=5`);
+  const listed = await page.$$eval('#near-results li[data-id]', (lis) => lis.map((li) => li.dataset.id));
+  assert.deepEqual(listed, within.features.map((f) => f.properties.id));
+  assert.equal((await rendered(page, ['near-radius'])).length > 0, true, 'radius circle drawn');
+  await page.selectOption('#near-radius', '');
 });
 
 await check('clicking a listed cluster shows its names, figures, source and precision', async () => {
