@@ -102,6 +102,18 @@ fn vendored_maplibre_is_the_pinned_npm_package() {
 }
 
 #[test]
+fn the_map_modules_pass_their_unit_tests() {
+    let out = Command::new("node")
+        .args(["--test", "tests/unit.test.mjs"])
+        .current_dir(web_dir())
+        .output()
+        .expect("node (scripts/setup --test installs it)");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{report}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(report.contains("# pass 6"), "{report}");
+}
+
+#[test]
 fn the_map_works_in_chromium() {
     let server = common::server::start();
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("artifacts/browser");

@@ -3,8 +3,10 @@
 // into errors that carry the server's `detail`, and a count of requests in flight that drives
 // the status line.
 
-/** Root of the HTTP API: the folder above /map/. */
-export const API_ROOT = new URL('../', document.baseURI);
+/** Root of the HTTP API: the folder above /map/ (read when asked, so modules load outside a page too). */
+export function apiRoot() {
+  return new URL('../', document.baseURI);
+}
 
 /** An HTTP error answered by the service, with its problem+json detail when there is one. */
 export class ApiError extends Error {
@@ -30,7 +32,7 @@ function bump(delta) {
 
 /** Absolute URL of `path` under the API root with the non-empty `params` as query. */
 export function apiUrl(path, params = {}) {
-  const url = new URL(path, API_ROOT);
+  const url = new URL(path, apiRoot());
   for (const [k, v] of Object.entries(params)) {
     if (v !== undefined && v !== null && v !== '') url.searchParams.set(k, String(v));
   }

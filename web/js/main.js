@@ -4,15 +4,16 @@
 
 import {Map, NavigationControl, ScaleControl} from '../vendor/maplibre-gl/maplibre-gl.mjs';
 import {apiUrl, getJSON, isAbort, onPendingChange} from './api.js';
+import {toCsv} from './csv.js';
 import {h, fill, fmt} from './dom.js';
 import {formatHash, parseHash} from './hash.js';
+import {MEASURE_LABEL, renderLegend} from './legend.js';
 import {findNear, listNear, nearGeometry} from './near.js';
 import {showClusterMembers, showFeature, showMessage, showUnit} from './panels.js';
 import {setupSearch} from './search.js';
-import {CLASS_COLORS, LEVELS, NO_VALUE_COLOR, OTHER_INDUSTRY_COLOR, buildStyle, choroplethColor, industryColors} from './style.js';
+import {LEVELS, OTHER_INDUSTRY_COLOR, buildStyle, choroplethColor, industryColors} from './style.js';
 
 const CHINA = [[73.5, 17.5], [135.1, 53.6]];
-const MEASURE_LABEL = {count: 'Count', per_10k_km2: 'Per 10,000 km²', lq: 'Location quotient'};
 const ZOOM_FOR = {province: 5, prefecture: 6.5, county: 8, cluster: 9.5, park: 9.5, town: 9.5};
 const POINT_LAYERS = ['clusters-circles', 'clusters-points', 'filtered-circles', 'filtered-points'];
 const EMPTY = {type: 'FeatureCollection', features: []};
@@ -136,67 +137,12 @@ async function loadDensity() {
       map.setFeatureState({source: layer, sourceLayer: layer, id: f.properties.code}, {cls: f.properties.class, value: f.properties.value});
     }
     map.setPaintProperty(`${layer}-fill`, 'fill-color', choroplethColor(d.breaks.length - 1));
-    renderLegend(d);
+    const industry = colored.find((c) => c.code === state.industry);
+    renderLegend(ui.legend, d, {industryLabel: industry && industry.zh, onUnit: (level, code) => selectUnit(level, code, {fly: true})});
     ui.densityLink.href = apiUrl('density.csv', densityParams()).href;
   } catch (err) {
     showError(err);
   }
-}
-
-const units = (n) => `${n} ${n === 1 ? 'unit' : 'units'}`;
-
-/** The values of class `i`: the first class includes its lower break, the others do not; counts are whole numbers. */
-function classRange(d, i) {
-  const [lo, hi] = [d.breaks[i], d.breaks[i + 1]];
-  if (d.measure === 'count') {
-    const from = i === 0 ? Math.ceil(lo) : Math.floor(lo) + 1;
-    const to = Math.floor(hi);
-    return from >= to ? fmt(to, 0) : `${fmt(from, 0)} – ${fmt(to, 0)}`;
-  }
-  if (lo === hi) return fmt(hi, 2);
-  return `${i === 0 ? '' : '> '}${fmt(lo, 2)} – ${fmt(hi, 2)}`;
-}
-
-/** The units with the highest values, so "which counties concentrate it" is answered at a glance. */
-function topUnits(d, n = 10) {
-  const top = d.features
-    .filter((f) => f.properties.value !== null && f.properties.value > 0)
-    .sort((a, b) => b.properties.value - a.properties.value || a.properties.code.localeCompare(b.properties.code))
-    .slice(0, n);
-  if (!top.length) return null;
-  const digits = d.measure === 'count' ? 0 : 2;
-  return h('details', {class: 'top-units', open: true},
-    h('summary', {}, `Top ${top.length} ${d.level === 'county' ? 'counties' : d.level === 'prefecture' ? 'prefectures' : 'provinces'}`),
-    h('ol', {}, top.map((f) => h('li', {dataset: {code: f.properties.code}},
-      h('a', {href: '#', onclick: (e) => { e.preventDefault(); selectUnit(d.level, f.properties.code, {fly: true, at: null}); }}, f.properties.name_zh),
-      ` ${fmt(f.properties.value, digits)}`,
-      d.measure !== 'count' ? h('span', {class: 'dist'}, ` (${f.properties.count})`) : null))));
-}
-
-function renderLegend(d) {
-  const n = d.breaks.length - 1;
-  const colors = CLASS_COLORS[Math.min(Math.max(n, 1), 7)];
-  const perClass = new Array(n).fill(0);
-  let none = 0;
-  for (const f of d.features) {
-    if (f.properties.class === null || f.properties.class === undefined) none += 1;
-    else perClass[f.properties.class] += 1;
-  }
-  const industry = colored.find((c) => c.code === state.industry);
-  fill(ui.legend,
-    h('h3', {}, `${MEASURE_LABEL[d.measure]} · ${industry ? industry.zh : 'all industries'} · by ${d.level}`),
-    h('table', {class: 'breaks', dataset: {breaks: JSON.stringify(d.breaks), measure: d.measure, level: d.level, method: d.method}},
-      perClass.map((count, i) => h('tr', {dataset: {class: i}},
-        h('td', {}, h('span', {class: 'swatch', style: `background:${colors[i]}`})),
-        h('td', {}, classRange(d, i)),
-        h('td', {}, units(count)))),
-      h('tr', {}, h('td', {}, h('span', {class: 'swatch', style: `background:${NO_VALUE_COLOR}`})), h('td', {}, d.measure === 'lq' ? 'none / undefined' : 'none'), h('td', {}, units(none)))),
-    h('p', {class: 'definition'}, d.definition),
-    topUnits(d),
-    h('p', {class: 'definition'},
-      `${d.total} matching features; ${d.assigned} placed in a ${d.level}`,
-      d.unassigned ? `, ${d.unassigned} known only at a coarser level (not counted here).` : '.'),
-  );
 }
 
 function applyLevel() {
@@ -361,18 +307,6 @@ function save(name, type, text) {
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 1000);
-}
-
-/** CSV (RFC 4180, UTF-8 with BOM for spreadsheet programs) of point features with lon/lat. */
-export function toCsv(features) {
-  const keys = [...new Set(features.flatMap((f) => Object.keys(f.properties)))];
-  const cell = (v) => {
-    if (v === null || v === undefined) return '';
-    const s = Array.isArray(v) ? v.join('|') : String(v);
-    return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  const rows = features.map((f) => [...keys.map((k) => cell(f.properties[k])), f.geometry.coordinates[0], f.geometry.coordinates[1]].join(','));
-  return '\ufeff' + [[...keys, 'lon', 'lat'].join(','), ...rows].join('\r\n') + '\r\n';
 }
 
 // ---- clicks --------------------------------------------------------------------------------
