@@ -49,11 +49,18 @@ export function setupSearch(input, list, onChoose, onError) {
     }
   };
 
-  input.addEventListener('input', () => {
+  input.addEventListener('compositionend', () => {
+    clearTimeout(timer);
+    timer = setTimeout(query, 150);
+  });
+  input.addEventListener('input', (e) => {
+    if (e.isComposing) return; // wait for the characters, not the pinyin being typed
     clearTimeout(timer);
     timer = setTimeout(query, 150);
   });
   input.addEventListener('keydown', async (e) => {
+    // Keys that confirm a Chinese input method's candidate belong to the IME, not to us.
+    if (e.isComposing || e.keyCode === 229) return;
     if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
       e.preventDefault();
       if (!hits.length) return;

@@ -196,6 +196,12 @@ await check('clicking a listed cluster shows its names, figures, source and prec
 });
 
 await check('searching "liling" suggests 醴陵市 and flies there', async () => {
+  // Chinese first: the suggestions are /search's, in its order.
+  const zh = (await api(`search?q=${encodeURIComponent('泊头')}&limit=8`)).features.map((f) => f.id);
+  await page.fill('#search-input', '泊头');
+  await page.waitForFunction((first) => document.querySelector('#search-results li')?.dataset.id === first, zh[0]);
+  assert.deepEqual(await page.$$eval('#search-results li', (lis) => lis.map((li) => li.dataset.id)), zh);
+  await page.keyboard.press('Escape');
   const hit = (await api('search?q=liling&limit=1')).features[0];
   await page.fill('#search-input', 'liling');
   await page.waitForSelector('#search-results li');
