@@ -264,6 +264,15 @@ await check('a phone-sized screen: no sideways scrolling, map and controls usabl
   assert.ok(layout.sidebarHidden, 'panel starts folded away');
   await phone.page.click('#toggle-sidebar');
   assert.ok(await phone.page.isVisible('#industry'));
+  // The panel opens under the map, which shrinks and still draws China.
+  await waitIdle(phone.page);
+  const open = await phone.page.evaluate(() => ({
+    mapBottom: document.getElementById('map').getBoundingClientRect().bottom,
+    panelTop: document.getElementById('sidebar').getBoundingClientRect().top,
+    counties: new Set(window.atlas.map.queryRenderedFeatures({layers: ['counties-fill']}).map((f) => f.properties.code)).size,
+  }));
+  assert.ok(open.panelTop >= open.mapBottom - 1, `panel at ${open.panelTop} overlaps the map ending at ${open.mapBottom}`);
+  assert.ok(open.counties > 2000, `${open.counties} counties drawn with the panel open`);
   await phone.page.screenshot({path: join(shots, '05-phone.png')});
   assert.deepEqual(phone.problems, []);
   await phone.context.close();
