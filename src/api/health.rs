@@ -11,7 +11,8 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/health", get(get_health))
 }
 
-/// `GET /health` → `{"status":"ok","version":…,"layers":{"counties":2875,…},"tile_cache":{"hits":…,"misses":…,…}}`.
+/// `GET /health` → `{"status":"ok","version":…,"layers":{"counties":2875,…,"clusters":292},"tile_cache":{"hits":…,"misses":…,…}}`:
+/// feature counts of every admin and point layer being served.
 #[utoipa::path(
     get,
     path = "/health",
@@ -21,12 +22,15 @@ pub fn router() -> Router<AppState> {
     )
 )]
 async fn get_health(State(s): State<AppState>) -> Json<Value> {
-    let layers: Map<String, Value> = s
+    let mut layers: Map<String, Value> = s
         .atlas
         .admin_counts()
         .iter()
         .map(|(l, n)| (l.layer_name().to_owned(), json!(n)))
         .collect();
+    for p in s.atlas.point_layers() {
+        layers.insert(p.name().to_owned(), json!(p.features().len()));
+    }
     Json(json!({
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),

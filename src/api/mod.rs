@@ -6,6 +6,7 @@ pub mod convert;
 pub mod density;
 pub mod error;
 pub mod health;
+pub mod live;
 pub mod ogc;
 pub mod openapi;
 pub mod params;

@@ -1,10 +1,13 @@
 //! `cluster-atlas serve`.
 
+use crate::api::live::LiveRouter;
 use crate::api::{self, AppState};
+use crate::atlas::Atlas;
 use anyhow::Context;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// Arguments of `serve`.
 #[derive(Debug, clap::Args)]
@@ -22,6 +25,11 @@ pub struct ServeArgs {
     /// (8..=512; rounded to a whole number of grid cells per tile side).
     #[arg(long, value_name = "PIXELS", default_value = "64", env = "CLUSTER_ATLAS_CLUSTER_RADIUS")]
     pub cluster_radius: crate::tiles::ClusterOptions,
+    /// Seconds between looks at the data folder; when its layers change (an `import`, a new
+    /// or removed `*.geojson`), the data is reloaded and served without a restart. 0: never.
+    /// SIGHUP reloads at once.
+    #[arg(long, value_name = "SECONDS", default_value_t = 2, env = "CLUSTER_ATLAS_RELOAD_EVERY")]
+    pub reload_every: u64,
 }
 
 /// Loads the atlas, binds and serves until Ctrl-C / SIGTERM.
@@ -41,17 +49,68 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let local = listener.local_addr()?;
         // The one line a person (or a test harness) reads to find the service.
         println!("cluster-atlas listening on http://{local}/  (web map: http://{local}/map/ · health: http://{local}/health)");
-        let state = AppState::new(atlas)
-            .with_tile_cache_mb(args.tile_cache_mb)
-            .with_cluster_options(args.cluster_radius);
-        let app = api::router(state);
-        axum::serve(listener, app)
+        let (cache_mb, cluster) = (args.tile_cache_mb, args.cluster_radius);
+        let make = move |atlas: Atlas| api::router(AppState::new(atlas).with_tile_cache_mb(cache_mb).with_cluster_options(cluster));
+        let live = LiveRouter::new(make(atlas));
+        tokio::spawn(watch_data(data, Duration::from_secs(args.reload_every), live.clone(), make));
+        axum::serve(listener, live.into_router())
             .with_graceful_shutdown(shutdown_signal())
             .await
             .context("serving")?;
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Reloads the data folder when its fingerprint changes (checked every `every`; never when
+/// zero) or on SIGHUP, and swaps in a router over the new atlas. A folder that fails to load
+/// is reported and the previous data keeps being served: a bad file never takes the service down.
+async fn watch_data(data: PathBuf, every: Duration, live: LiveRouter, make: impl Fn(Atlas) -> axum::Router + Send + 'static) {
+    let mut seen = crate::load::data_fingerprint(&data).ok();
+    let mut tick = tokio::time::interval(if every.is_zero() { Duration::from_secs(3600) } else { every });
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    #[cfg(unix)]
+    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    loop {
+        #[cfg(unix)]
+        let forced = tokio::select! {
+            _ = tick.tick() => false,
+            Some(()) = async { match hup.as_mut() { Some(h) => h.recv().await, None => std::future::pending().await } } => true,
+        };
+        #[cfg(not(unix))]
+        let forced = {
+            tick.tick().await;
+            false
+        };
+        if every.is_zero() && !forced {
+            continue;
+        }
+        let now = crate::load::data_fingerprint(&data).ok();
+        if now == seen && !forced {
+            continue;
+        }
+        seen = now;
+        if let Some(atlas) = reload(&data).await {
+            live.replace(make(atlas));
+            tracing::info!(data = %data.display(), generation = live.generation(), "data reloaded");
+        }
+    }
+}
+
+/// Loads `data` off the async threads; `None` (with the reason logged) if it does not load.
+async fn reload(data: &Path) -> Option<Atlas> {
+    let dir = data.to_path_buf();
+    match tokio::task::spawn_blocking(move || crate::load::load_dir(&dir)).await {
+        Ok(Ok(atlas)) => Some(atlas),
+        Ok(Err(e)) => {
+            tracing::error!(data = %data.display(), error = %e, "reload failed; still serving the previous data");
+            None
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "reload task failed; still serving the previous data");
+            None
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -63,3 +63,29 @@ pub fn point_layer_files(dir: &Path) -> LoadResult<Vec<std::path::PathBuf>> {
     files.sort();
     Ok(files)
 }
+
+/// What a data folder holds, as far as [`load_dir`] reads it: name, size and modification time
+/// of every `*.fgb` and `*.geojson` file, sorted. Two equal fingerprints mean nothing to
+/// reload (imports write a `*.tmp` file and rename it, so a half-written layer never shows).
+///
+/// # Errors
+/// [`LoadError::Io`] if the folder cannot be listed.
+pub fn data_fingerprint(dir: &Path) -> LoadResult<Vec<(String, u64, Option<std::time::SystemTime>)>> {
+    let entries = std::fs::read_dir(dir).map_err(|source| LoadError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut out: Vec<_> = entries
+        .filter_map(Result::ok)
+        .filter(|e| {
+            let p = e.path();
+            p.extension().is_some_and(|x| x == "fgb" || x == "geojson")
+        })
+        .filter_map(|e| {
+            let meta = e.metadata().ok()?;
+            Some((e.file_name().to_string_lossy().into_owned(), meta.len(), meta.modified().ok()))
+        })
+        .collect();
+    out.sort();
+    Ok(out)
+}

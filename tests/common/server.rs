@@ -19,11 +19,17 @@ impl Drop for Server {
 
 /// Starts the server on `127.0.0.1:0` and reads its URL from the first line it prints.
 pub fn start() -> Server {
+    start_with(&super::geodata_dir(), &[], Stdio::null())
+}
+
+/// Starts the server on `data` with extra `serve` arguments, its log going to `stderr`.
+pub fn start_with(data: &std::path::Path, args: &[&str], stderr: impl Into<Stdio>) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_cluster-atlas"))
         .args(["serve", "--addr", "127.0.0.1:0", "--data"])
-        .arg(super::geodata_dir())
+        .arg(data)
+        .args(args)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .unwrap();
     let mut line = String::new();
