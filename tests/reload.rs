@@ -3,8 +3,6 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 fn agent() -> ureq::Agent {
@@ -26,31 +24,9 @@ fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
     }
 }
 
-/// A data folder with the committed boundaries (linked) and clusters (copied).
-fn data_folder() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let geodata = common::geodata_dir();
-    for f in ["provinces.fgb", "prefectures.fgb", "counties.fgb"] {
-        std::os::unix::fs::symlink(geodata.join(f), dir.path().join(f)).unwrap();
-    }
-    std::fs::copy(geodata.join("clusters.geojson"), dir.path().join("clusters.geojson")).unwrap();
-    dir
-}
-
-fn import(data: &Path, csv: &Path, layer: &str) {
-    let out = Command::new(env!("CARGO_BIN_EXE_cluster-atlas"))
-        .arg("import")
-        .arg(csv)
-        .args(["--layer", layer, "--data"])
-        .arg(data)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-}
-
 #[test]
 fn imports_and_removals_are_served_without_a_restart_and_a_bad_file_changes_nothing() {
-    let data = data_folder();
+    let data = common::server::data_folder();
     let log_path = data.path().join("server.log");
     let log = std::fs::File::create(&log_path).unwrap();
     let s = common::server::start_with(data.path(), &["--reload-every", "1"], log);
@@ -61,7 +37,7 @@ fn imports_and_removals_are_served_without_a_restart_and_a_bad_file_changes_noth
     // Two sites, one in Botou: imported while the server runs.
     let csv = data.path().join("sites.csv");
     std::fs::write(&csv, "name_zh,lon,lat\n新厂,116.578,38.076\n旧厂,113.43,27.67\n").unwrap();
-    import(data.path(), &csv, "sites");
+    common::server::import(data.path(), &csv, "sites");
     eventually("the sites layer in /health", || health()["layers"]["sites"] == 2);
     let near = get_json(&s.base, "/nearest?lon=116.578&lat=38.076&k=1&layer=sites");
     assert_eq!(near["features"][0]["properties"]["name_zh"], "新厂");

@@ -131,3 +131,21 @@ fn the_map_works_in_chromium() {
     assert_eq!(report.lines().filter(|l| l.starts_with("ok - ")).count(), 12, "{report}");
     assert!(shots.join("03-near-botou.png").exists());
 }
+
+#[test]
+fn an_imported_layer_is_drawn_and_clickable_in_chromium() {
+    let data = common::server::data_folder();
+    let csv = data.path().join("plants.csv");
+    std::fs::write(&csv, "name_zh,lon,lat\n测试工厂,116.40,38.00\n").unwrap();
+    common::server::import(data.path(), &csv, "plants");
+    let server = common::server::start_with(data.path(), &[], std::process::Stdio::null());
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("artifacts/browser");
+    let out = Command::new("node")
+        .args(["tests/user-layer.test.mjs", &server.base, "plants", "116.40", "38.00", "测试工厂"])
+        .arg(&shots)
+        .current_dir(web_dir())
+        .output()
+        .expect("node (scripts/setup --test installs it)");
+    let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && report.contains("ok - imported layer plants"), "{report}");
+}

@@ -43,3 +43,27 @@ pub fn start_with(data: &std::path::Path, args: &[&str], stderr: impl Into<Stdio
         base: url.trim_end_matches('/').to_owned(),
     }
 }
+
+/// A temporary data folder with the committed boundaries (linked) and clusters (copied).
+#[must_use]
+pub fn data_folder() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let geodata = super::geodata_dir();
+    for f in ["provinces.fgb", "prefectures.fgb", "counties.fgb"] {
+        std::os::unix::fs::symlink(geodata.join(f), dir.path().join(f)).unwrap();
+    }
+    std::fs::copy(geodata.join("clusters.geojson"), dir.path().join("clusters.geojson")).unwrap();
+    dir
+}
+
+/// Runs `cluster-atlas import csv --layer layer --data data` and asserts it succeeded.
+pub fn import(data: &std::path::Path, csv: &std::path::Path, layer: &str) {
+    let out = Command::new(env!("CARGO_BIN_EXE_cluster-atlas"))
+        .arg("import")
+        .arg(csv)
+        .args(["--layer", layer, "--data"])
+        .arg(data)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -11,11 +11,15 @@ import {MEASURE_LABEL, renderLegend} from './legend.js';
 import {findNear, listNear, nearGeometry} from './near.js';
 import {showClusterMembers, showFeature, showMessage, showUnit} from './panels.js';
 import {setupSearch} from './search.js';
-import {LEVELS, OTHER_INDUSTRY_COLOR, buildStyle, choroplethColor, industryColors} from './style.js';
+import {LEVELS, OTHER_INDUSTRY_COLOR, buildStyle, choroplethColor, industryColors, userLayerStyle} from './style.js';
 
 const CHINA = [[73.5, 17.5], [135.1, 53.6]];
 const ZOOM_FOR = {province: 5, prefecture: 6.5, county: 8, cluster: 9.5, park: 9.5, town: 9.5};
+/** Clickable point layers of the style; imported layers add theirs when the map loads. */
 const POINT_LAYERS = ['clusters-circles', 'clusters-points', 'filtered-circles', 'filtered-points'];
+/** The point layer (collection id) each point source draws. */
+const LAYER_OF_SOURCE = {clusters: 'clusters', filtered: 'clusters'};
+const ADMIN_COLLECTIONS = new Set(['provinces', 'prefectures', 'counties']);
 const EMPTY = {type: 'FeatureCollection', features: []};
 
 const $ = (id) => document.getElementById(id);
@@ -26,7 +30,7 @@ const ui = {
   nearRadius: $('near-radius'), nearResults: $('near-results'), nearClear: $('near-clear'),
   status: $('status'), statusText: $('status-text'), error: $('error'), errorText: $('error-text'),
   sidebar: $('sidebar'), toggle: $('toggle-sidebar'), densityLink: $('dl-density'), tooltip: $('tooltip'),
-  pointsLegendBox: $('points-legend-box'),
+  pointsLegendBox: $('points-legend-box'), userLayers: $('user-layers'),
 };
 
 /** Everything the page shows, mirrored in the hash. */
@@ -120,8 +124,9 @@ function renderPointsLegend() {
 
 // ---- choropleth ----------------------------------------------------------------------------
 
+/** The choropleth counts the curated layer, the one whose industries the controls list. */
 function densityParams(level = state.level) {
-  return {level, measure: state.measure, method: state.method, industry: state.industry};
+  return {level, measure: state.measure, method: state.method, industry: state.industry, layer: 'clusters'};
 }
 
 async function loadDensity() {
@@ -168,6 +173,38 @@ function applyIndustryPoints() {
   show('filtered', Boolean(ind));
 }
 
+/** Imported point layers (every collection but the boundaries and the curated clusters), each
+ * drawn from its own tiles in its own colour with a checkbox in the points legend. */
+async function addUserLayers() {
+  let collections;
+  try {
+    collections = (await getJSON('collections')).collections;
+  } catch (err) {
+    showError(err);
+    return;
+  }
+  const names = collections.map((c) => c.id).filter((id) => !ADMIN_COLLECTIONS.has(id) && id !== 'clusters');
+  if (!names.length) return;
+  const rows = names.map((name, i) => {
+    const u = userLayerStyle(name, i);
+    map.addSource(u.id, u.source);
+    for (const l of u.layers) map.addLayer(l, 'near-origin');
+    POINT_LAYERS.push(`${u.id}-circles`, `${u.id}-points`);
+    LAYER_OF_SOURCE[u.id] = name;
+    for (const id of [`${u.id}-circles`, `${u.id}-points`]) {
+      map.on('mouseenter', id, () => { map.getCanvas().style.cursor = 'pointer'; });
+      map.on('mouseleave', id, () => { map.getCanvas().style.cursor = ''; });
+    }
+    const title = collections.find((c) => c.id === name).title || name;
+    return h('li', {dataset: {userLayer: name}}, h('label', {},
+      h('input', {type: 'checkbox', checked: true, onchange: (e) => {
+        for (const l of u.layers) map.setLayoutProperty(l.id, 'visibility', e.target.checked ? 'visible' : 'none');
+      }}),
+      h('span', {class: 'swatch', style: `background:${u.color}`}), ` ${title}`));
+  });
+  ui.userLayers.replaceChildren(h('h4', {}, 'Your layers'), h('ul', {}, rows));
+}
+
 // ---- selection -----------------------------------------------------------------------------
 
 function clearSelection() {
@@ -185,8 +222,8 @@ function openSidebar() {
 /** Shows a cluster, park or town (a GeoJSON feature with at least `id` and `layer`). */
 async function selectFeature(f, {fly = false} = {}) {
   const id = f.properties.id ?? f.id;
-  const layer = f.properties.layer || 'clusters';
-  let full = allFeatures.find((x) => x.properties.id === id);
+  const layer = f.properties.layer || LAYER_OF_SOURCE[f.source] || 'clusters';
+  let full = layer === 'clusters' ? allFeatures.find((x) => x.properties.id === id) : null;
   try {
     if (!full) full = await getJSON(`collections/${encodeURIComponent(layer)}/items/${encodeURIComponent(id)}`);
   } catch (err) {
@@ -253,7 +290,9 @@ async function expandCluster(f) {
         onZoom: () => map.easeTo({center: f.geometry.coordinates, zoom}),
       });
     } else {
-      const fc = await getJSON('tiles/clusters/expand', {cluster_id: f.properties.cluster_id});
+      const layer = LAYER_OF_SOURCE[f.source] || 'clusters';
+      const fc = await getJSON(`tiles/${encodeURIComponent(layer)}/expand`, {cluster_id: f.properties.cluster_id});
+      for (const m of fc.features) m.properties.layer = layer;
       showClusterMembers(ui.details, fc, {
         onFeature: (m) => selectFeature(m, {fly: true}),
         onZoom: () => map.easeTo({center: f.geometry.coordinates, zoom: fc.expansion_zoom}),
@@ -411,6 +450,7 @@ async function start() {
     map.on('mouseleave', id, () => { map.getCanvas().style.cursor = ''; });
   }
   map.on('load', () => {
+    addUserLayers();
     applyLevel();
     applyIndustryPoints();
     loadDensity();

@@ -26,7 +26,18 @@ function sources(text) {
   ]);
 }
 
-/** Shows one cluster, park or town with every sourced figure. */
+/** Properties the panel shows by name; any other goes to the "All properties" table. */
+const SHOWN = new Set(['id', 'layer', 'distance_m', 'name_zh', 'name_en', 'kind', 'industry', 'industry_zh', 'designation', 'designation_year',
+  'firms', 'employees', 'output_cny_100m', 'stat_year', 'county_zh', 'prefecture_zh', 'province_zh', 'precision', 'source', 'notes']);
+
+function otherProperties(p) {
+  const rest = Object.entries(p).filter(([k, v]) => !SHOWN.has(k) && v !== null && v !== '' && !(Array.isArray(v) && !v.length));
+  if (!rest.length) return null;
+  return h('details', {class: 'all-properties'}, h('summary', {}, 'All properties'),
+    h('table', {}, rest.map(([k, v]) => row(k, Array.isArray(v) ? v.join(', ') : typeof v === 'object' ? JSON.stringify(v) : String(v)))));
+}
+
+/** Shows one cluster, park or town (or a feature of an imported layer) with every sourced figure. */
 export function showFeature(panel, f, {onUnit} = {}) {
   const p = f.properties;
   const year = p.stat_year ? ` (${p.stat_year})` : '';
@@ -48,6 +59,7 @@ export function showFeature(panel, f, {onUnit} = {}) {
       row('Source', sources(p.source)),
       row('Notes', p.notes),
     ),
+    otherProperties(p),
   );
 }
 

@@ -119,6 +119,16 @@ export function pointLayers(source, sourceLayer, clusterColor, pointColor) {
   ];
 }
 
+/** Colours of imported point layers, in the order the service lists them. */
+const USER_LAYER_COLORS = ['#111827', '#7c3aed', '#0f766e', '#be185d', '#a16207'];
+
+/** The source and layers of an imported point layer `name` (its own tiles), the `i`-th one. */
+export function userLayerStyle(name, i) {
+  const color = USER_LAYER_COLORS[i % USER_LAYER_COLORS.length];
+  const id = `user-${name}`;
+  return {id, color, source: {type: 'vector', url: apiUrl(`tiles/${encodeURIComponent(name)}.json`).href}, layers: pointLayers(id, name, color, color)};
+}
+
 /** First industry of a server-side cluster's comma-separated `top_industries`. */
 export const TOP_INDUSTRY = ['let', 't', ['concat', ['get', 'top_industries'], ','], ['slice', ['var', 't'], 0, ['index-of', ',', ['var', 't']]]];
 

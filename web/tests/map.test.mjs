@@ -97,7 +97,7 @@ await check('foundry counts: the legend shows /density breaks and the map colour
   await waitIdle(page);
   const legend = await page.$eval('#legend table.breaks', (t) => ({...t.dataset, breaks: JSON.parse(t.dataset.breaks)}));
   assert.equal(legend.method, await page.$eval('#method', (s) => s.value));
-  const d = await api(`density?level=county&measure=count&industry=foundry&method=${legend.method}&geometry=false&all=true`);
+  const d = await api(`density?level=county&measure=count&industry=foundry&layer=clusters&method=${legend.method}&geometry=false&all=true`);
   assert.deepEqual(legend.breaks, d.breaks);
   assert.equal(legend.measure, 'count');
   const botou = d.features.find((f) => f.properties.code === '130981');
@@ -113,7 +113,7 @@ await check('foundry counts: the legend shows /density breaks and the map colour
 });
 
 await check('the top counties for foundry are those /density ranks highest, and clicking one selects it', async () => {
-  const d = await api('density?level=county&measure=count&industry=foundry&geometry=false');
+  const d = await api('density?level=county&measure=count&industry=foundry&layer=clusters&geometry=false');
   const ranked = d.features.filter((f) => f.properties.value > 0)
     .sort((a, b) => b.properties.value - a.properties.value || a.properties.code.localeCompare(b.properties.code))
     .map((f) => f.properties.code);
@@ -232,7 +232,7 @@ await check('the URL hash restores view, choices and selection in a new page', a
   assert.equal(got.state.measure, 'lq');
   await second.page.waitForSelector('#details [data-unit-code="430281"]');
   const legend = await second.page.$eval('#legend table.breaks', (t) => JSON.parse(t.dataset.breaks));
-  assert.deepEqual(legend, (await api('density?level=county&measure=lq&industry=foundry&method=jenks&geometry=false')).breaks);
+  assert.deepEqual(legend, (await api('density?level=county&measure=lq&industry=foundry&layer=clusters&method=jenks&geometry=false')).breaks);
   assert.deepEqual(second.problems, []);
   await second.context.close();
 });
