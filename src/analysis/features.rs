@@ -445,8 +445,11 @@ fn apply_filter<'a>(expr: &cql2::Expr, items: Vec<Item<'a>>, queryables: &[Query
             spatial = true;
         }
     });
+    // Evaluating CQL2 is the slow part (a JSON record and a reduction per item), so the
+    // `property = 'text'` terms of a top-level AND first drop the items that cannot match.
+    let required = required_text_equalities(expr);
     let mut out = Vec::new();
-    for item in items {
+    for item in items.into_iter().filter(|it| required.iter().all(|(p, v)| may_equal(*it, p, v))) {
         let record = filter_record(item, queryables, spatial);
         // An expression left unreduced involves a null (e.g. `firms > 100` where `firms` is
         // null): unknown, so not a match, as in SQL. Property names were checked up front.
@@ -457,6 +460,40 @@ fn apply_filter<'a>(expr: &cql2::Expr, items: Vec<Item<'a>>, queryables: &[Query
         }
     }
     Ok(out)
+}
+
+/// The `property = 'text'` comparisons every match must satisfy: the operands of `=` joined
+/// only by AND from the top of `expr` (none under OR or NOT, where they are not required).
+fn required_text_equalities(expr: &cql2::Expr) -> Vec<(&str, &str)> {
+    use cql2::Expr::{Literal, Operation, Property};
+    let mut out = Vec::new();
+    if let Operation { op, args } = expr {
+        match (op.as_str(), args.as_slice()) {
+            ("and", _) => args.iter().for_each(|a| out.extend(required_text_equalities(a))),
+            ("=", [a, b]) => match (a.as_ref(), b.as_ref()) {
+                (Property { property }, Literal(v)) | (Literal(v), Property { property }) if property != "id" && property != "geometry" => {
+                    out.push((property.as_str(), v.as_str()));
+                }
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+    out
+}
+
+/// False only when `property = 'text'` cannot hold for `item`: the property is missing, null
+/// or another string. Numbers and booleans are left to the CQL2 evaluator.
+fn may_equal(item: Item<'_>, property: &str, text: &str) -> bool {
+    let value = match item {
+        Item::Admin(u) => admin_property(u, property),
+        Item::Point(f) => f.properties.get(property).cloned(),
+    };
+    match value {
+        None | Some(Value::Null) => false,
+        Some(Value::String(s)) => s == text,
+        Some(_) => true,
+    }
 }
 
 fn filter_record(item: Item<'_>, queryables: &[Queryable], spatial: bool) -> Value {
@@ -558,6 +595,26 @@ fn value_equals(have: Option<&Value>, want: &str) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn only_text_equalities_joined_by_and_are_required() {
+        let req = |t: &str| {
+            let e = cql2::parse_text(t).unwrap_or_else(|e| panic!("{e}"));
+            required_text_equalities(&e)
+                .into_iter()
+                .map(|(p, v)| format!("{p}={v}"))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(req("industry = 'foundry'"), ["industry=foundry"]);
+        assert_eq!(
+            req("'foundry' = industry AND firms > 100 AND kind = 'cluster'"),
+            ["industry=foundry", "kind=cluster"]
+        );
+        assert!(req("industry = 'foundry' OR kind = 'town'").is_empty());
+        assert!(req("NOT (industry = 'foundry')").is_empty());
+        assert!(req("firms = 568").is_empty());
+        assert!(req("id = 'botou-casting'").is_empty());
+    }
 
     #[test]
     fn equality_compares_by_type() {
