@@ -4,10 +4,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use axum::body::Body;
-use axum::http::Request;
 use cluster_atlas::model::{AdminCode, AdminLevel};
-use common::{assert_problem, atlas, get, send};
+use common::{assert_problem, atlas, get, get_with};
 use serde_json::Value;
 use std::collections::HashSet;
 
@@ -255,21 +253,9 @@ async fn html_by_f_parameter_or_accept_header() {
         assert_eq!(r.status, 200, "{uri}");
         assert!(r.content_type().starts_with("text/html"), "{uri}");
     }
-    let browser = send(
-        Request::get("/collections")
-            .header("accept", "text/html,application/xhtml+xml,*/*;q=0.8")
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let browser = get_with("/collections", &[("accept", "text/html,application/xhtml+xml,*/*;q=0.8")]).await;
     assert!(browser.content_type().starts_with("text/html"));
-    let gis = send(
-        Request::get("/collections")
-            .header("accept", "application/json")
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let gis = get_with("/collections", &[("accept", "application/json")]).await;
     assert_eq!(gis.content_type(), "application/json");
 }
 
@@ -278,13 +264,7 @@ async fn collection_responses_carry_etag_and_cache_control() {
     let r = get("/collections/counties").await;
     let etag = r.headers.get("etag").unwrap().to_str().unwrap().to_owned();
     assert!(r.headers.get("cache-control").unwrap().to_str().unwrap().contains("max-age"));
-    let again = send(
-        Request::get("/collections/counties")
-            .header("if-none-match", &etag)
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let again = get_with("/collections/counties", &[("if-none-match", &etag)]).await;
     assert_eq!(again.status, 304);
     let other = get("/collections/provinces").await;
     assert_ne!(other.headers.get("etag").unwrap().to_str().unwrap(), etag);

@@ -5,7 +5,7 @@ mod common;
 use axum::body::Body;
 use axum::http::Request;
 use cluster_atlas::tiles::TileCoord;
-use common::{assert_problem, get, send};
+use common::{assert_problem, get, get_with};
 use geozero::mvt::tile::{Layer, Value};
 use geozero::mvt::{Message, Tile};
 
@@ -183,13 +183,7 @@ async fn empty_tile_is_204_and_etag_gives_304() {
     assert_eq!(r.status, 200);
     let etag = r.headers["etag"].to_str().unwrap().to_owned();
     assert!(r.headers["cache-control"].to_str().unwrap().contains("max-age"));
-    let again = send(
-        Request::get("/tiles/provinces/2/3/1.mvt")
-            .header("if-none-match", &etag)
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let again = get_with("/tiles/provinces/2/3/1.mvt", &[("if-none-match", &etag)]).await;
     assert_eq!(again.status, 304);
     assert!(again.bytes.is_empty());
 }
@@ -206,13 +200,13 @@ async fn bad_coordinates_and_layers_are_problems() {
 
 #[tokio::test]
 async fn tilejson_honours_forwarded_headers() {
-    let r = send(
-        Request::get("/tiles/counties.json")
-            .header("host", "internal:8080")
-            .header("x-forwarded-proto", "https")
-            .header("x-forwarded-host", "maps.example.org")
-            .body(Body::empty())
-            .unwrap(),
+    let r = get_with(
+        "/tiles/counties.json",
+        &[
+            ("host", "internal:8080"),
+            ("x-forwarded-proto", "https"),
+            ("x-forwarded-host", "maps.example.org"),
+        ],
     )
     .await;
     assert_eq!(r.status, 200);
@@ -221,13 +215,7 @@ async fn tilejson_honours_forwarded_headers() {
     assert_eq!(r.json["vector_layers"][0]["fields"]["code"], "String");
     let b = r.json["bounds"].as_array().unwrap();
     assert!(b[0].as_f64().unwrap() > 70.0 && b[2].as_f64().unwrap() < 140.0, "{b:?}");
-    let host = send(
-        Request::get("/tiles/clusters.json")
-            .header("host", "127.0.0.1:8080")
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let host = get_with("/tiles/clusters.json", &[("host", "127.0.0.1:8080")]).await;
     assert_eq!(host.json["tiles"][0], "http://127.0.0.1:8080/tiles/clusters/{z}/{x}/{y}.mvt");
     let list = get("/tiles").await;
     assert_eq!(
@@ -586,7 +574,7 @@ async fn tiles_are_gzipped_when_the_client_accepts_it() {
     let plain = get(&uri).await;
     assert_eq!(plain.status, 200);
     assert!(plain.headers.get("content-encoding").is_none());
-    let gz = send(Request::get(&uri).header("accept-encoding", "gzip").body(Body::empty()).unwrap()).await;
+    let gz = get_with(&uri, &[("accept-encoding", "gzip")]).await;
     assert_eq!(gz.status, 200);
     assert_eq!(gz.headers["content-encoding"], "gzip");
     assert_eq!(gz.content_type(), "application/vnd.mapbox-vector-tile");

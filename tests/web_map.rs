@@ -4,9 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use axum::body::Body;
-use axum::http::Request;
-use common::{assert_problem, get, send};
+use common::{assert_problem, get, get_with};
 use std::path::Path;
 use std::process::Command;
 
@@ -36,22 +34,10 @@ async fn the_map_page_and_maplibre_are_served_with_their_media_types() {
 async fn a_repeat_request_with_the_etag_gets_304() {
     let r = get("/map/js/main.js").await;
     let etag = r.headers["etag"].to_str().unwrap().to_owned();
-    let again = send(
-        Request::get("/map/js/main.js")
-            .header("if-none-match", &etag)
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let again = get_with("/map/js/main.js", &[("if-none-match", &etag)]).await;
     assert_eq!(again.status, 304);
     assert!(again.bytes.is_empty());
-    let other = send(
-        Request::get("/map/js/main.js")
-            .header("if-none-match", "\"0\"")
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let other = get_with("/map/js/main.js", &[("if-none-match", "\"0\"")]).await;
     assert_eq!(other.status, 200);
 }
 
@@ -76,7 +62,7 @@ async fn bare_map_redirects_and_nothing_outside_the_map_is_reachable() {
 
 #[tokio::test]
 async fn the_landing_page_links_the_map() {
-    let r = send(Request::get("/").header("accept", "text/html").body(Body::empty()).unwrap()).await;
+    let r = get_with("/", &[("accept", "text/html")]).await;
     let html = String::from_utf8(r.bytes).unwrap();
     assert!(html.contains("/map/\">the web map</a>"), "{html}");
 }

@@ -51,10 +51,7 @@ pub const DEFAULT_POINT_LAYER: &str = "clusters";
 /// # Errors
 /// [`LoadError::Io`] if the folder cannot be listed.
 pub fn point_layer_files(dir: &Path) -> LoadResult<Vec<std::path::PathBuf>> {
-    let entries = std::fs::read_dir(dir).map_err(|source| LoadError::Io {
-        path: dir.to_path_buf(),
-        source,
-    })?;
+    let entries = list_dir(dir)?;
     let mut files: Vec<_> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
@@ -71,10 +68,7 @@ pub fn point_layer_files(dir: &Path) -> LoadResult<Vec<std::path::PathBuf>> {
 /// # Errors
 /// [`LoadError::Io`] if the folder cannot be listed.
 pub fn data_fingerprint(dir: &Path) -> LoadResult<Vec<(String, u64, Option<std::time::SystemTime>)>> {
-    let entries = std::fs::read_dir(dir).map_err(|source| LoadError::Io {
-        path: dir.to_path_buf(),
-        source,
-    })?;
+    let entries = list_dir(dir)?;
     let mut out: Vec<_> = entries
         .filter_map(Result::ok)
         .filter(|e| {
@@ -88,4 +82,11 @@ pub fn data_fingerprint(dir: &Path) -> LoadResult<Vec<(String, u64, Option<std::
         .collect();
     out.sort();
     Ok(out)
+}
+
+fn list_dir(dir: &Path) -> LoadResult<std::fs::ReadDir> {
+    std::fs::read_dir(dir).map_err(|source| LoadError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })
 }

@@ -75,6 +75,15 @@ pub async fn get(uri: &str) -> Reply {
     send(Request::get(uri).body(Body::empty()).unwrap()).await
 }
 
+/// `GET uri` with request headers, e.g. `&[("if-none-match", etag)]`.
+pub async fn get_with(uri: &str, headers: &[(&str, &str)]) -> Reply {
+    let mut req = Request::get(uri);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    send(req.body(Body::empty()).unwrap()).await
+}
+
 /// `POST uri` with a JSON body.
 pub async fn post_json(uri: &str, body: impl Into<Body>) -> Reply {
     send(
