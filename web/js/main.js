@@ -480,6 +480,11 @@ async function start() {
     map.flyTo({center: [lon, lat], zoom: Math.max(map.getZoom(), 7)});
   });
   ui.nearClear.addEventListener('click', clearNear);
+  $('try-foundry').addEventListener('click', (e) => {
+    e.preventDefault();
+    ui.industry.value = 'foundry';
+    ui.industry.dispatchEvent(new Event('change'));
+  });
   ui.toggle.addEventListener('click', () => {
     const collapsed = ui.sidebar.classList.toggle('collapsed');
     ui.toggle.setAttribute('aria-expanded', String(!collapsed));

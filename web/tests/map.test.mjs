@@ -92,7 +92,9 @@ await check('the whole of China draws county polygons and cluster points from ou
 });
 
 await check('foundry counts: the legend shows /density breaks and the map colours Botou by its class', async () => {
-  await page.selectOption('#industry', 'foundry');
+  // The intro's example link is how a newcomer gets there.
+  await page.click('#try-foundry');
+  assert.equal(await page.$eval('#industry', (s) => s.value), 'foundry');
   await page.selectOption('#measure', 'count');
   await waitIdle(page);
   const legend = await page.$eval('#legend table.breaks', (t) => ({...t.dataset, breaks: JSON.parse(t.dataset.breaks)}));
