@@ -114,6 +114,26 @@ async fn nearest_k_is_bounded_by_max_k() {
 }
 
 #[tokio::test]
+async fn point_filters_are_documented_where_they_are_accepted() {
+    let doc = get("/api").await.json;
+    for path in ["/nearest", "/within", "/density", "/density.csv", "/density/h3"] {
+        for name in ["kind", "industry", "layer", "designation"] {
+            let p = param(&doc, path, "get", name);
+            assert_eq!(p["in"], "query", "{path} {name}");
+            assert_eq!(p["required"], false, "{path} {name}");
+        }
+    }
+    // …and accepted: a documented filter is never an unknown parameter.
+    for uri in [
+        "/nearest?lon=116.4&lat=39.9&designation=x",
+        "/within?lon=116.4&lat=39.9&radius_m=10&designation=x",
+        "/density/h3?resolution=3&designation=x",
+    ] {
+        assert_eq!(get(uri).await.status, 200, "{uri}");
+    }
+}
+
+#[tokio::test]
 async fn density_measure_defines_the_location_quotient() {
     let doc = get("/api").await.json;
     for path in ["/density", "/density.csv"] {

@@ -10,7 +10,7 @@
 
 use super::AppState;
 use super::error::ApiError;
-use super::params::QueryParams;
+use super::params::{PointFilterDoc, QueryParams};
 use crate::analysis::PointFilter;
 use crate::analysis::classify::{Breaks, Method};
 use crate::analysis::density::{self, Density, DensityQuery, HexCount, Measure};
@@ -103,14 +103,6 @@ struct DensityParamsDoc {
     all: Option<bool>,
     /// `simplified` (default), `true` (full boundaries) or `false` (none)
     geometry: Option<String>,
-    /// Only features of this kind (e.g. `cluster`, `park`, `town`)
-    kind: Option<String>,
-    /// Only features of this industry (e.g. `foundry`)
-    industry: Option<String>,
-    /// Only features of this point layer (e.g. `clusters`)
-    layer: Option<String>,
-    /// Only features with this designation
-    designation: Option<String>,
 }
 
 /// `GET /density?level=county&measure=count[&industry=&kind=&designation=&layer=][&classes=5]
@@ -121,7 +113,7 @@ struct DensityParamsDoc {
     get,
     path = "/density",
     tag = "Density",
-    params(DensityParamsDoc),
+    params(DensityParamsDoc, PointFilterDoc),
     responses(
         (status = 200, description = "FeatureCollection of units with `count`, `value`, `class`; top-level `measure`, `definition`, `breaks`", body = Object, content_type = "application/geo+json"),
         (status = 400, description = "Bad parameter; `parameter` names it", body = crate::api::problem::Problem, content_type = "application/problem+json"),
@@ -148,7 +140,7 @@ async fn get_density(State(s): State<AppState>, mut q: QueryParams) -> Result<im
     get,
     path = "/density.csv",
     tag = "Density",
-    params(DensityParamsDoc),
+    params(DensityParamsDoc, PointFilterDoc),
     responses(
         (status = 200, description = "One row per unit, UTF-8 with BOM", body = Object, content_type = "text/csv"),
         (status = 400, description = "Bad parameter; `parameter` names it", body = crate::api::problem::Problem, content_type = "application/problem+json"),
@@ -211,10 +203,7 @@ async fn get_density_csv(State(s): State<AppState>, mut q: QueryParams) -> Resul
     tag = "Density",
     params(
         ("resolution" = u8, Query, description = "H3 resolution", minimum = 2, maximum = 8),
-        ("kind" = Option<String>, Query, description = "Only features of this kind (e.g. `cluster`, `park`, `town`)"),
-        ("industry" = Option<String>, Query, description = "Only features of this industry (e.g. `foundry`)"),
-        ("layer" = Option<String>, Query, description = "Only features of this point layer (e.g. `clusters`)"),
-        ("designation" = Option<String>, Query, description = "Only features with this designation"),
+        PointFilterDoc,
     ),
     responses(
         (status = 200, description = "FeatureCollection of H3 hexagons with `count`", body = Object, content_type = "application/geo+json"),

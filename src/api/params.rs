@@ -14,6 +14,22 @@ pub struct QueryParams {
     known: Vec<&'static str>,
 }
 
+/// The point filters every analysis endpoint takes, as documented in the OpenAPI description
+/// (parsed by [`QueryParams::point_filter`]; `params(…, PointFilterDoc)` in a `utoipa::path`).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(dead_code, reason = "only read by the OpenAPI derive")]
+pub struct PointFilterDoc {
+    /// Only features of this kind (e.g. `cluster`, `park`, `town`)
+    kind: Option<String>,
+    /// Only features of this industry (e.g. `foundry`)
+    industry: Option<String>,
+    /// Only features of this point layer (e.g. `clusters`)
+    layer: Option<String>,
+    /// Only features whose designation contains this text (case-insensitive)
+    designation: Option<String>,
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
     type Rejection = ApiError;
 
@@ -113,7 +129,7 @@ impl QueryParams {
         out
     }
 
-    /// The `layer`, `kind`, `industry` and `designation` filters of point queries (blank
+    /// The `layer`, `kind`, `industry` and `designation` filters of point queries ([`PointFilterDoc`]; blank
     /// values are absent; values no feature has simply match nothing).
     pub fn point_filter(&mut self) -> crate::analysis::PointFilter {
         let mut text = |name| self.raw(name).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);

@@ -2,7 +2,7 @@
 
 use super::AppState;
 use super::error::ApiError;
-use super::params::QueryParams;
+use super::params::{PointFilterDoc, QueryParams};
 use crate::analysis::proximity::{MAX_K, MAX_RADIUS_M};
 use crate::analysis::{self, Hit, NearestQuery, WithinQuery};
 use crate::geojson_out::{feature_collection, place_feature};
@@ -36,10 +36,7 @@ fn geojson_reply(hits: &[Hit<'_>]) -> impl IntoResponse + use<> {
         ("lon" = f64, Query, description = "Longitude, WGS84 degrees", minimum = -180, maximum = 180),
         ("lat" = f64, Query, description = "Latitude, WGS84 degrees", minimum = -90, maximum = 90),
         ("k" = Option<usize>, Query, description = "Number of features (default 10)", minimum = 1, maximum = 1000),
-        ("kind" = Option<String>, Query, description = "Only features of this kind (e.g. `cluster`, `park`, `town`)"),
-        ("industry" = Option<String>, Query, description = "Only features of this industry (e.g. `foundry`)"),
-        ("layer" = Option<String>, Query, description = "Only features of this point layer (e.g. `clusters`)"),
-        ("designation" = Option<String>, Query, description = "Only features whose designation contains this text (case-insensitive)"),
+        PointFilterDoc,
     ),
     responses(
         (status = 200, description = "FeatureCollection, nearest first, with `distance_m` and `layer`", body = Object, content_type = "application/geo+json"),
@@ -70,10 +67,7 @@ pub const MAX_WITHIN_LIMIT: usize = 10_000;
         ("lat" = f64, Query, description = "Latitude, WGS84 degrees", minimum = -90, maximum = 90),
         ("radius_m" = f64, Query, description = "Radius in metres", exclusive_minimum = 0, maximum = 2000000),
         ("limit" = Option<usize>, Query, description = "At most this many features, nearest first (default and maximum 10,000); `numberMatched` counts them all", minimum = 1, maximum = 10000),
-        ("kind" = Option<String>, Query, description = "Only features of this kind (e.g. `cluster`, `park`, `town`)"),
-        ("industry" = Option<String>, Query, description = "Only features of this industry (e.g. `foundry`)"),
-        ("layer" = Option<String>, Query, description = "Only features of this point layer (e.g. `clusters`)"),
-        ("designation" = Option<String>, Query, description = "Only features whose designation contains this text (case-insensitive)"),
+        PointFilterDoc,
     ),
     responses(
         (status = 200, description = "FeatureCollection, nearest first, with `distance_m` and `layer`", body = Object, content_type = "application/geo+json"),
