@@ -2,11 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use common::server::start;
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder().http_status_as_error(false).build().into()
-}
+use common::server::{agent, start};
 
 #[test]
 fn serves_reverse_geocoding_over_http() {

@@ -3,11 +3,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
+use common::server::agent;
 use std::time::{Duration, Instant};
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder().http_status_as_error(false).build().into()
-}
 
 fn get_json(base: &str, path: &str) -> serde_json::Value {
     let mut r = agent().get(format!("{base}{path}")).call().unwrap();

@@ -67,24 +67,17 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
 /// is reported and the previous data keeps being served: a bad file never takes the service down.
 async fn watch_data(data: PathBuf, every: Duration, live: LiveRouter, make: impl Fn(Atlas) -> axum::Router + Send + 'static) {
     let mut seen = crate::load::data_fingerprint(&data).ok();
-    let mut tick = tokio::time::interval(if every.is_zero() { Duration::from_secs(3600) } else { every });
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    #[cfg(unix)]
-    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    let mut tick = (!every.is_zero()).then(|| {
+        let mut t = tokio::time::interval(every);
+        t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        t
+    });
+    let mut hangups = Hangups::new();
     loop {
-        #[cfg(unix)]
         let forced = tokio::select! {
-            _ = tick.tick() => false,
-            Some(()) = async { match hup.as_mut() { Some(h) => h.recv().await, None => std::future::pending().await } } => true,
+            () = next_tick(tick.as_mut()) => false,
+            () = hangups.next() => true,
         };
-        #[cfg(not(unix))]
-        let forced = {
-            tick.tick().await;
-            false
-        };
-        if every.is_zero() && !forced {
-            continue;
-        }
         let now = crate::load::data_fingerprint(&data).ok();
         if now == seen && !forced {
             continue;
@@ -94,6 +87,40 @@ async fn watch_data(data: PathBuf, every: Duration, live: LiveRouter, make: impl
             live.replace(make(atlas));
             tracing::info!(data = %data.display(), generation = live.generation(), "data reloaded");
         }
+    }
+}
+
+/// The next tick of `tick`; never, without one (`--reload-every 0`).
+async fn next_tick(tick: Option<&mut tokio::time::Interval>) {
+    match tick {
+        Some(t) => {
+            t.tick().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// SIGHUP deliveries (none where there is no such signal, or it cannot be watched).
+struct Hangups(#[cfg(unix)] Option<tokio::signal::unix::Signal>);
+
+impl Hangups {
+    fn new() -> Self {
+        #[cfg(unix)]
+        return Self(tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok());
+        #[cfg(not(unix))]
+        Self()
+    }
+
+    /// Waits for the next SIGHUP.
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        if let Some(signal) = self.0.as_mut() {
+            if signal.recv().await.is_some() {
+                return;
+            }
+            self.0 = None; // no more signals will come
+        }
+        std::future::pending::<()>().await;
     }
 }
 

@@ -67,3 +67,9 @@ pub fn import(data: &std::path::Path, csv: &std::path::Path, layer: &str) {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// An HTTP client that returns 4xx/5xx responses instead of failing on them.
+#[must_use]
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder().http_status_as_error(false).build().into()
+}

@@ -173,6 +173,14 @@ function applyIndustryPoints() {
   show('filtered', Boolean(ind));
 }
 
+/** A pointer cursor over the clickable features of these layers. */
+function pointerOver(layerIds) {
+  for (const id of layerIds) {
+    map.on('mouseenter', id, () => { map.getCanvas().style.cursor = 'pointer'; });
+    map.on('mouseleave', id, () => { map.getCanvas().style.cursor = ''; });
+  }
+}
+
 /** Imported point layers (every collection but the boundaries and the curated clusters), each
  * drawn from its own tiles in its own colour with a checkbox in the points legend. */
 async function addUserLayers() {
@@ -191,10 +199,7 @@ async function addUserLayers() {
     for (const l of u.layers) map.addLayer(l, 'near-origin');
     POINT_LAYERS.push(`${u.id}-circles`, `${u.id}-points`);
     LAYER_OF_SOURCE[u.id] = name;
-    for (const id of [`${u.id}-circles`, `${u.id}-points`]) {
-      map.on('mouseenter', id, () => { map.getCanvas().style.cursor = 'pointer'; });
-      map.on('mouseleave', id, () => { map.getCanvas().style.cursor = ''; });
-    }
+    pointerOver([`${u.id}-circles`, `${u.id}-points`]);
     const title = collections.find((c) => c.id === name).title || name;
     return h('li', {dataset: {userLayer: name}}, h('label', {},
       h('input', {type: 'checkbox', checked: true, onchange: (e) => {
@@ -445,10 +450,7 @@ async function start() {
   map.on('click', onMapClick);
   map.on('mousemove', onMapHover);
   map.getCanvasContainer().addEventListener('mouseleave', () => { ui.tooltip.hidden = true; });
-  for (const id of POINT_LAYERS) {
-    map.on('mouseenter', id, () => { map.getCanvas().style.cursor = 'pointer'; });
-    map.on('mouseleave', id, () => { map.getCanvas().style.cursor = ''; });
-  }
+  pointerOver(POINT_LAYERS);
   map.on('load', () => {
     addUserLayers();
     applyLevel();
