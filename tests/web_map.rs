@@ -96,7 +96,7 @@ fn the_map_modules_pass_their_unit_tests() {
         .expect("node (scripts/setup --test installs it)");
     let report = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{report}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(report.contains("# pass 6"), "{report}");
+    assert!(report.contains("# pass 12"), "{report}");
 }
 
 #[test]

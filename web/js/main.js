@@ -1,59 +1,62 @@
-// The cluster-atlas web map: wires the controls, the map and the panels to the service's API.
-// State lives in one object mirrored in the URL hash; everything drawn comes from the service
-// (tiles, /density, /nearest, /search, OGC items), nothing from another host.
+// The cluster-atlas web map. The page has ONE state object (the URL hash is its serialisation)
+// and ONE way to change it: a control calls update(patch) → the state changes → the hash is
+// written → render(state) redraws the parts of the page whose slice of the state changed.
+// Everything drawn comes from the service (tiles, /density, /nearest, /search, OGC items).
 
 import {Map, NavigationControl, ScaleControl} from '../vendor/maplibre-gl/maplibre-gl.mjs';
 import {apiUrl, getJSON, isAbort, onPendingChange} from './api.js';
+import {hoverLabel, paintDensity, showLevel} from './choropleth.js';
 import {toCsv} from './csv.js';
-import {h, fill, fmt} from './dom.js';
-import {formatHash, parseHash} from './hash.js';
+import {h, fill} from './dom.js';
+import {countIndustries, filterParams, hasIndustry, paramsKey} from './filters.js';
+import {formatHash, parseHash, parseSel} from './hash.js';
 import {MEASURE_LABEL, renderLegend} from './legend.js';
-import {findNear, listNear, nearGeometry} from './near.js';
+import {findNear, formatNear, listNear, nearGeometry, parseNear} from './near.js';
 import {showClusterMembers, showFeature, showMessage, showUnit} from './panels.js';
+import {memo, part} from './parts.js';
+import {industryLabel, renderIndustryOptions, renderPointsLegend, renderShownCount} from './points.js';
 import {setupSearch} from './search.js';
-import {LEVELS, OTHER_INDUSTRY_COLOR, buildStyle, choroplethColor, industryColors, userLayerStyle} from './style.js';
+import {LEVELS, buildStyle, industryColors, pointColors, pointTilesUrl, userLayerStyle} from './style.js';
+import {setupTimeline} from './timeline.js';
 
 const CHINA = [[73.5, 17.5], [135.1, 53.6]];
 const ZOOM_FOR = {province: 5, prefecture: 6.5, county: 8, cluster: 9.5, park: 9.5, town: 9.5};
 /** Clickable point layers of the style; imported layers add theirs when the map loads. */
-const POINT_LAYERS = ['clusters-circles', 'clusters-points', 'filtered-circles', 'filtered-points'];
+const POINT_LAYERS = ['clusters-circles', 'clusters-points'];
 /** The point layer (collection id) each point source draws. */
-const LAYER_OF_SOURCE = {clusters: 'clusters', filtered: 'clusters'};
+const LAYER_OF_SOURCE = {clusters: 'clusters'};
 const ADMIN_COLLECTIONS = new Set(['provinces', 'prefectures', 'counties']);
 const EMPTY = {type: 'FeatureCollection', features: []};
+const KIND_LABEL = {cluster: 'clusters', park: 'development zones', town: 'towns'};
+const APPROVAL_LABEL = {national: 'national', provincial: 'provincial'};
+const HINT = 'Click a cluster, a zone or a county to see its details.';
 
 const $ = (id) => document.getElementById(id);
 const ui = {
-  industry: $('industry'), level: $('level'), measure: $('measure'), method: $('method'),
+  industry: $('industry'), kind: $('kind'), approval: $('approval'), level: $('level'), measure: $('measure'), method: $('method'),
+  year: $('year'), yearLabel: $('year-label'), play: $('play'), shownCount: $('shown-count'),
   legend: $('legend'), pointsLegend: $('points-legend'), details: $('details'),
   nearForm: $('near-form'), nearLon: $('near-lon'), nearLat: $('near-lat'), nearK: $('near-k'),
   nearRadius: $('near-radius'), nearResults: $('near-results'), nearClear: $('near-clear'),
-  status: $('status'), statusText: $('status-text'), error: $('error'), errorText: $('error-text'),
+  status: $('status'), error: $('error'), errorText: $('error-text'),
   sidebar: $('sidebar'), toggle: $('toggle-sidebar'), densityLink: $('dl-density'), tooltip: $('tooltip'),
   pointsLegendBox: $('points-legend-box'), userLayers: $('user-layers'),
 };
 
-/** Everything the page shows, mirrored in the hash. */
+/** The page's one state: view, choices, selection and near search (see hash.js). */
 let state = parseHash(location.hash);
-/** All features of the clusters layer (for the industry list, panels and downloads). */
-let allFeatures = [];
-/** Industries with their colours, most frequent first. */
-let colored = [];
-/** The /density response the choropleth shows. */
-let density = null;
-const unitCache = new globalThis.Map();
+/** The map, once made. */
 let map = null;
-let densityController = null;
-let nearController = null;
-let mapBusy = true;
-let pending = 0;
+/** The whole default layer, read once at start: industries with colours, features by id, count. */
+const layer = {colored: [], byId: new globalThis.Map(), total: 0};
 
 // ---- status and errors ---------------------------------------------------------------------
 
+const busy = {map: true, requests: 0};
 function updateStatus() {
-  const busy = mapBusy || pending > 0;
-  ui.status.classList.toggle('idle', !busy);
-  document.body.dataset.state = busy ? 'loading' : 'idle';
+  const loading = busy.map || busy.requests > 0;
+  ui.status.classList.toggle('idle', !loading);
+  document.body.dataset.state = loading ? 'loading' : 'idle';
 }
 
 function showError(err) {
@@ -63,115 +66,226 @@ function showError(err) {
 }
 
 onPendingChange((n) => {
-  pending = n;
+  busy.requests = n;
   updateStatus();
 });
 $('error-close').addEventListener('click', () => { ui.error.hidden = true; });
 window.addEventListener('unhandledrejection', (e) => showError(e.reason));
 
-// ---- hash ----------------------------------------------------------------------------------
+// ---- data: requests cached by their parameters (failures are not cached) --------------------
+
+const query = (key) => Object.fromEntries(new URLSearchParams(key));
+/** Items of the default layer matching a filter (key: paramsKey of its parameters). */
+const itemsOf = memo((key) => getJSON('collections/clusters/items', {...query(key), limit: 10000}), 60);
+/** /density answers with every unit and no geometry (key: paramsKey of densityParams). */
+const densityOf = memo((key) => getJSON('density', {...query(key), all: 'true', geometry: 'false'}), 40);
+/** Names and areas of every unit of a level (a /density answer without filters). */
+const namesOf = memo((level) => getJSON('density', {level, all: 'true', geometry: 'false'}), 3);
+
+/** The /density question of the choropleth: the default layer under the state's filters. */
+const densityParams = (s) => ({level: s.level, measure: s.measure, method: s.method, layer: 'clusters', ...filterParams(s)});
+/** Features matching every filter but the industry (the industry list counts them). */
+const shownOf = (s) => itemsOf(paramsKey(filterParams(s, {industry: false})));
+/** Units of `level` with the choropleth's values when it shows that level (else values null). */
+async function unitsOf(level, s) {
+  if (level === s.level) return (await densityOf(paramsKey(densityParams(s)))).features;
+  return (await namesOf(level)).features.map((f) => ({...f, properties: {...f.properties, value: null}}));
+}
+
+/** What the filters say, for the legend title: "铸造 · foundry · national · development zones · ≤ 2000". */
+function filterLabel(s) {
+  return [s.industry ? industryLabel(layer.colored, s.industry) : 'all industries', APPROVAL_LABEL[s.approval], KIND_LABEL[s.kind],
+    s.year ? `≤ ${s.year}` : ''].filter(Boolean).join(' · ');
+}
+
+// ---- the one way to change the page ---------------------------------------------------------
+
+/** Keeps the state to what the page can show (an industry the layer does not have is dropped). */
+function normalize(s) {
+  return layer.byId.size && s.industry && !layer.colored.some((c) => c.code === s.industry) ? {...s, industry: ''} : s;
+}
 
 let writtenHash = '';
-function writeHash() {
-  if (map) {
-    const c = map.getCenter();
-    state.view = {zoom: map.getZoom(), lat: c.lat, lon: c.lng};
-  }
+/**
+ * Changes the state by `patch`, writes the hash and renders. `opts` tell how the change came:
+ * `fly` (move the map to the selection), `at` (where the click was).
+ */
+function update(patch, opts = {}) {
+  state = normalize({...state, ...patch});
   writtenHash = formatHash(state);
   history.replaceState(null, '', writtenHash);
+  return render(state, opts);
 }
 
-// ---- industries and the points legend ------------------------------------------------------
+/** Sets the controls to the state (cheap, so always). */
+function drawControls(s) {
+  for (const key of ['industry', 'kind', 'approval', 'level', 'measure', 'method']) ui[key].value = s[key];
+  timeline.show(s.year);
+}
 
-/** Industries of `features` with their most common Chinese label and counts, most frequent first. */
-function summarizeIndustries(features) {
-  const by = new globalThis.Map();
-  for (const f of features) {
-    const code = f.properties.industry;
-    if (!code) continue;
-    const e = by.get(code) || {code, count: 0, labels: new globalThis.Map()};
-    e.count += 1;
-    const zh = f.properties.industry_zh || '';
-    e.labels.set(zh, (e.labels.get(zh) || 0) + 1);
-    by.set(code, e);
+const drawView = part((s) => (s.view ? `${s.view.zoom.toFixed(2)}/${s.view.lat.toFixed(4)}/${s.view.lon.toFixed(4)}` : ''), (s) => {
+  if (!s.view) return;
+  const c = map.getCenter();
+  if (Math.abs(map.getZoom() - s.view.zoom) > 0.01 || Math.abs(c.lat - s.view.lat) > 1e-4 || Math.abs(c.lng - s.view.lon) > 1e-4) {
+    map.jumpTo({center: [s.view.lon, s.view.lat], zoom: s.view.zoom});
   }
-  return [...by.values()]
-    .map((e) => ({code: e.code, count: e.count, zh: [...e.labels].sort((a, b) => b[1] - a[1])[0][0]}))
-    .sort((a, b) => b.count - a.count || a.code.localeCompare(b.code));
-}
+});
 
-function renderIndustryControls() {
-  for (const ind of colored) {
-    ui.industry.append(h('option', {value: ind.code}, `${ind.zh} · ${ind.code} (${ind.count})`));
+const drawLevel = part((s) => s.level, (s) => showLevel(map, s.level));
+
+/** Resolves after the map's next frame. */
+const nextFrame = () => new Promise((resolve) => {
+  map.once('render', resolve);
+  map.triggerRepaint();
+});
+
+/**
+ * Point tiles filtered by the server, coloured by industry (one colour when one is chosen). New
+ * colours are applied at least a frame before new tiles are asked for: MapLibre drops a tile reload
+ * asked for in the frame that restyles the layer (and the old tiles stay).
+ */
+const drawPoints = part((s) => paramsKey(filterParams(s)), async (s, {current}) => {
+  const colors = pointColors(layer.colored, s.industry);
+  if (JSON.stringify(map.getPaintProperty('clusters-points', 'circle-color')) !== JSON.stringify(colors.points)) {
+    map.setPaintProperty('clusters-circles', 'circle-color', colors.circles);
+    map.setPaintProperty('clusters-points', 'circle-color', colors.points);
   }
-}
+  await nextFrame();
+  if (!current()) return;
+  const url = pointTilesUrl('clusters', filterParams(s));
+  const source = map.getSource('clusters');
+  if ((source.serialize().tiles || [])[0] !== url) source.setTiles([url]);
+});
 
-/** The points legend: every coloured industry, or only the chosen one. */
-function renderPointsLegend() {
-  const chosen = colored.find((c) => c.code === state.industry);
-  if (chosen) {
-    fill(ui.pointsLegend, h('ul', {class: 'one'}, h('li', {}, h('span', {class: 'swatch', style: `background:${chosen.color}`}), ` ${chosen.zh} (${chosen.count})`)),
-      h('p', {class: 'hint'}, 'Only this industry is drawn; circles with a number group nearby features.'));
+/** The industry list by count, the points legend and how many features are shown. */
+const drawShown = part((s) => paramsKey(filterParams(s)), async (s, {current}) => {
+  const fc = await shownOf(s);
+  if (!current()) return;
+  const counts = countIndustries(fc.features);
+  renderIndustryOptions(ui.industry, layer.colored, counts, s.industry);
+  renderPointsLegend(ui.pointsLegend, layer.colored, counts, s.industry);
+  const n = s.industry ? (counts.find((c) => c.code === s.industry) || {count: 0}).count : fc.numberMatched ?? fc.features.length;
+  renderShownCount(ui.shownCount, n, layer.total, s.year);
+});
+
+const drawChoropleth = part((s) => paramsKey(densityParams(s)), async (s, {current}) => {
+  const d = await densityOf(paramsKey(densityParams(s)));
+  if (!current()) return;
+  paintDensity(map, d);
+  renderLegend(ui.legend, d, {industryLabel: filterLabel(s), onUnit: (level, code) => update({sel: `${level}:${code}`}, {fly: true})});
+  ui.densityLink.href = apiUrl('density.csv', densityParams(s)).href;
+});
+
+/** The details panel and the selection drawn on the map; a unit's panel follows the filters. */
+const drawSelection = part((s) => {
+  const sel = parseSel(s.sel);
+  return sel && sel.type === 'unit' ? `${s.sel}|${paramsKey(densityParams(s))}` : s.sel;
+}, async (s, ctx) => {
+  const sel = parseSel(s.sel);
+  if (!sel) {
+    clearSelection();
+    showMessage(ui.details, HINT);
+  } else if (sel.type === 'feature') {
+    await drawFeature(sel, ctx);
+  } else if (sel.type === 'members') {
+    await drawMembers(sel, s, ctx);
+  } else {
+    await drawUnit(sel, s, ctx);
+  }
+});
+
+const drawNear = part((s) => `${s.near}|${paramsKey(filterParams(s))}`, async (s, {current, signal}) => {
+  const n = parseNear(s.near);
+  if (!n) {
+    map.getSource('near').setData(EMPTY);
+    fill(ui.nearResults);
     return;
   }
-  const named = colored.filter((c) => c.color !== OTHER_INDUSTRY_COLOR);
-  const others = colored.length - named.length;
-  fill(ui.pointsLegend,
-    h('ul', {}, named.map((c) => h('li', {}, h('span', {class: 'swatch', style: `background:${c.color}`}), ` ${c.zh} (${c.count})`)),
-      others ? h('li', {}, h('span', {class: 'swatch', style: `background:${OTHER_INDUSTRY_COLOR}`}), ` ${others} other industries`) : null),
-    h('p', {class: 'hint'}, 'Big circles group nearby features (number inside; colour = most frequent industry). Click one to list it, or zoom in.'));
+  ui.nearLon.value = n.lon.toFixed(5);
+  ui.nearLat.value = n.lat.toFixed(5);
+  ui.nearK.value = String(n.k);
+  ui.nearRadius.value = n.radius ? String(n.radius) : '';
+  const fc = await findNear({...n, filter: filterParams(s)}, signal);
+  if (!current()) return;
+  map.getSource('near').setData(nearGeometry(n, fc.features));
+  listNear(ui.nearResults, fc.features, (f) => update({sel: `cluster:${f.properties.layer || 'clusters'}/${f.properties.id}`}, {fly: true}));
+});
+
+/** Renders the page from state `s`; resolves when every part has drawn (errors shown, not thrown). */
+function render(s, opts = {}) {
+  drawControls(s);
+  if (!map) return Promise.resolve();
+  const parts = [drawView, drawLevel, drawPoints, drawShown, drawChoropleth, drawSelection, drawNear];
+  return Promise.all(parts.map((p) => p(s, opts).catch(showError)));
 }
 
-// ---- choropleth ----------------------------------------------------------------------------
+// ---- the selection -------------------------------------------------------------------------
 
-/** The choropleth counts the curated layer, the one whose industries the controls list. */
-function densityParams(level = state.level) {
-  return {level, measure: state.measure, method: state.method, industry: state.industry, layer: 'clusters'};
+function clearSelection() {
+  for (const {layer: l} of Object.values(LEVELS)) map.setFilter(`${l}-selected`, ['==', ['get', 'code'], '']);
+  map.getSource('selection').setData(EMPTY);
 }
 
-async function loadDensity() {
-  if (densityController) densityController.abort();
-  densityController = new AbortController();
-  const {level} = state;
-  const {layer} = LEVELS[level];
-  try {
-    const d = await getJSON('density', {...densityParams(), all: 'true', geometry: 'false'}, {signal: densityController.signal});
-    density = d;
-    map.removeFeatureState({source: layer, sourceLayer: layer});
-    for (const f of d.features) {
-      map.setFeatureState({source: layer, sourceLayer: layer, id: f.properties.code}, {cls: f.properties.class, value: f.properties.value});
-    }
-    map.setPaintProperty(`${layer}-fill`, 'fill-color', choroplethColor(d.breaks.length - 1));
-    const industry = colored.find((c) => c.code === state.industry);
-    renderLegend(ui.legend, d, {industryLabel: industry && industry.zh, onUnit: (level, code) => selectUnit(level, code, {fly: true})});
-    ui.densityLink.href = apiUrl('density.csv', densityParams()).href;
-  } catch (err) {
-    showError(err);
+/** Unfolds the panel (phones) and brings the details into view. */
+function openSidebar() {
+  ui.sidebar.classList.remove('collapsed');
+  ui.toggle.setAttribute('aria-expanded', 'true');
+  ui.details.scrollIntoView({block: 'nearest'});
+}
+
+const selectFeature = (f) => update({sel: `cluster:${f.properties.layer || 'clusters'}/${f.properties.id ?? f.id}`}, {fly: true});
+const selectUnit = (level, code) => update({sel: `${level}:${code}`}, {fly: true});
+
+/** A cluster, zone or town (or a feature of an imported layer). */
+async function drawFeature({layer: name, id}, {current, signal, fly}) {
+  const full = (name === 'clusters' && layer.byId.get(id))
+    || await getJSON(`collections/${encodeURIComponent(name)}/items/${encodeURIComponent(id)}`, {}, {signal});
+  if (!current()) return;
+  clearSelection();
+  map.getSource('selection').setData(full);
+  showFeature(ui.details, full, {onUnit: selectUnit});
+  openSidebar();
+  if (fly) map.flyTo({center: full.geometry.coordinates, zoom: Math.max(map.getZoom(), ZOOM_FOR.cluster)});
+}
+
+/** The members of a server-side cluster (asked with the same filters as the tiles). */
+async function drawMembers({layer: name, id}, s, {current, signal, at}) {
+  const filter = name === 'clusters' ? filterParams(s) : {};
+  const fc = await getJSON(`tiles/${encodeURIComponent(name)}/expand`, {cluster_id: id, ...filter}, {signal});
+  if (!current()) return;
+  for (const m of fc.features) m.properties.layer = name;
+  clearSelection();
+  const center = at || (fc.features[0] && fc.features[0].geometry.coordinates);
+  showClusterMembers(ui.details, fc, {
+    onFeature: selectFeature,
+    onZoom: () => center && map.easeTo({center, zoom: fc.expansion_zoom}),
+  });
+  openSidebar();
+}
+
+/** An admin unit: names, code, area, the current measure, and the features assigned to it. */
+async function drawUnit({level, code}, s, {current, fly, at}) {
+  const [units, shown] = await Promise.all([unitsOf(level, s), shownOf(s)]);
+  if (!current()) return;
+  const unit = units.find((f) => f.properties.code === code);
+  if (!unit) {
+    showMessage(ui.details, `No ${level} with code ${code}.`);
+    return;
   }
+  clearSelection();
+  map.setFilter(`${LEVELS[level].layer}-selected`, ['==', ['get', 'code'], code]);
+  const inside = shown.features.filter((f) => f.properties[`${level}_code`] === code);
+  showUnit(ui.details, level, unit.properties, inside, {
+    measureLabel: `${MEASURE_LABEL[s.measure]}${s.industry ? ` (${s.industry})` : ''}`,
+    onFeature: selectFeature,
+    label: (t) => industryLabel(layer.colored, t),
+  });
+  openSidebar();
+  const center = at || (inside[0] && inside[0].geometry.coordinates);
+  if (fly && center) map.flyTo({center, zoom: Math.max(map.getZoom(), ZOOM_FOR[level])});
 }
 
-function applyLevel() {
-  for (const [level, {layer}] of Object.entries(LEVELS)) {
-    map.setLayoutProperty(`${layer}-fill`, 'visibility', level === state.level ? 'visible' : 'none');
-  }
-}
-
-// ---- points --------------------------------------------------------------------------------
-
-function applyIndustryPoints() {
-  const ind = state.industry;
-  renderPointsLegend();
-  const show = (prefix, on) => {
-    for (const suffix of ['circles', 'counts', 'points', 'names']) map.setLayoutProperty(`${prefix}-${suffix}`, 'visibility', on ? 'visible' : 'none');
-  };
-  if (ind) {
-    map.getSource('filtered').setData({type: 'FeatureCollection', features: allFeatures.filter((f) => f.properties.industry === ind)});
-    const c = colored.find((x) => x.code === ind);
-    map.setPaintProperty('filtered-circles', 'circle-color', c ? c.color : OTHER_INDUSTRY_COLOR);
-  }
-  show('clusters', !ind);
-  show('filtered', Boolean(ind));
-}
+// ---- map events ----------------------------------------------------------------------------
 
 /** A pointer cursor over the clickable features of these layers. */
 function pointerOver(layerIds) {
@@ -181,7 +295,22 @@ function pointerOver(layerIds) {
   }
 }
 
-/** Imported point layers (every collection but the boundaries and the curated clusters), each
+/** A point (or a server cluster of points) selects it; elsewhere the click asks what is near and selects the unit there. */
+function onMapClick(e) {
+  const layers = POINT_LAYERS.filter((id) => map.getLayoutProperty(id, 'visibility') !== 'none');
+  const hit = map.queryRenderedFeatures(e.point, {layers})[0];
+  if (hit) {
+    const name = LAYER_OF_SOURCE[hit.source] || 'clusters';
+    if (hit.properties.point_count) update({sel: `members:${name}/${hit.properties.cluster_id}`}, {at: hit.geometry.coordinates});
+    else update({sel: `cluster:${name}/${hit.properties.id}`});
+    return;
+  }
+  const unit = map.queryRenderedFeatures(e.point, {layers: [`${LEVELS[state.level].layer}-fill`]})[0];
+  const near = formatNear({lon: e.lngLat.lng, lat: e.lngLat.lat, k: Number(ui.nearK.value), radius: Number(ui.nearRadius.value) || 0});
+  update({near, ...(unit ? {sel: `${state.level}:${unit.properties.code}`} : {})});
+}
+
+/** Imported point layers (every collection but the boundaries and the default layer), each
  * drawn from its own tiles in its own colour with a checkbox in the points legend. */
 async function addUserLayers() {
   let collections;
@@ -210,138 +339,13 @@ async function addUserLayers() {
   ui.userLayers.replaceChildren(h('h4', {}, 'Your layers'), h('ul', {}, rows));
 }
 
-// ---- selection -----------------------------------------------------------------------------
-
-function clearSelection() {
-  for (const {layer} of Object.values(LEVELS)) map.setFilter(`${layer}-selected`, ['==', ['get', 'code'], '']);
-  map.getSource('selection').setData(EMPTY);
-}
-
-/** Unfolds the panel (phones) and brings the details into view. */
-function openSidebar() {
-  ui.sidebar.classList.remove('collapsed');
-  ui.toggle.setAttribute('aria-expanded', 'true');
-  ui.details.scrollIntoView({block: 'nearest'});
-}
-
-/** Shows a cluster, park or town (a GeoJSON feature with at least `id` and `layer`). */
-async function selectFeature(f, {fly = false} = {}) {
-  const id = f.properties.id ?? f.id;
-  const layer = f.properties.layer || LAYER_OF_SOURCE[f.source] || 'clusters';
-  let full = layer === 'clusters' ? allFeatures.find((x) => x.properties.id === id) : null;
-  try {
-    if (!full) full = await getJSON(`collections/${encodeURIComponent(layer)}/items/${encodeURIComponent(id)}`);
-  } catch (err) {
-    showError(err);
-    return;
-  }
-  clearSelection();
-  map.getSource('selection').setData(full);
-  showFeature(ui.details, full, {onUnit: (level, code) => selectUnit(level, code, {fly: true})});
-  openSidebar();
-  state.sel = `cluster:${layer}/${id}`;
-  if (fly) map.flyTo({center: full.geometry.coordinates, zoom: Math.max(map.getZoom(), ZOOM_FOR.cluster)});
-  writeHash();
-}
-
-/** The names and values of every unit of `level` (from /density with all=true, cached). */
-async function unitsOf(level) {
-  if (density && density.level === level) return density.features;
-  if (!unitCache.has(level)) {
-    unitCache.set(level, getJSON('density', {level, all: 'true', geometry: 'false'}).then((d) => d.features));
-  }
-  return unitCache.get(level);
-}
-
-/** Shows an admin unit: names, code, area, the current measure, and the clusters assigned to it. */
-async function selectUnit(level, code, {fly = false, at = null} = {}) {
-  let unit;
-  try {
-    unit = (await unitsOf(level)).find((f) => f.properties.code === code);
-  } catch (err) {
-    showError(err);
-    return;
-  }
-  if (!unit) {
-    showMessage(ui.details, `No ${level} with code ${code}.`);
-    return;
-  }
-  clearSelection();
-  map.setFilter(`${LEVELS[level].layer}-selected`, ['==', ['get', 'code'], code]);
-  const inside = allFeatures.filter((f) => f.properties[`${level}_code`] === code);
-  const props = {...unit.properties, value: density && density.level === level ? unit.properties.value : null};
-  showUnit(ui.details, level, props, inside, {
-    measureLabel: `${MEASURE_LABEL[state.measure]}${state.industry ? ` (${state.industry})` : ''}`,
-    onFeature: (f) => selectFeature(f, {fly: true}),
-  });
-  openSidebar();
-  state.sel = `${level}:${code}`;
-  if (fly) {
-    const center = at || (inside[0] && inside[0].geometry.coordinates);
-    if (center) map.flyTo({center, zoom: Math.max(map.getZoom(), ZOOM_FOR[level])});
-  }
-  writeHash();
-}
-
-async function expandCluster(f) {
-  try {
-    if (f.source === 'filtered') {
-      const src = map.getSource('filtered');
-      const id = f.properties.cluster_id;
-      const [leaves, zoom] = await Promise.all([src.getClusterLeaves(id, Infinity, 0), src.getClusterExpansionZoom(id)]);
-      const features = leaves.map((l) => allFeatures.find((x) => x.properties.id === l.properties.id) || l);
-      showClusterMembers(ui.details, {features, expansion_zoom: zoom}, {
-        onFeature: (m) => selectFeature(m, {fly: true}),
-        onZoom: () => map.easeTo({center: f.geometry.coordinates, zoom}),
-      });
-    } else {
-      const layer = LAYER_OF_SOURCE[f.source] || 'clusters';
-      const fc = await getJSON(`tiles/${encodeURIComponent(layer)}/expand`, {cluster_id: f.properties.cluster_id});
-      for (const m of fc.features) m.properties.layer = layer;
-      showClusterMembers(ui.details, fc, {
-        onFeature: (m) => selectFeature(m, {fly: true}),
-        onZoom: () => map.easeTo({center: f.geometry.coordinates, zoom: fc.expansion_zoom}),
-      });
-    }
-    openSidebar();
-  } catch (err) {
-    showError(err);
-  }
-}
-
-// ---- what is near --------------------------------------------------------------------------
-
-async function runNear(lon, lat) {
-  const k = Number(ui.nearK.value);
-  const radius = Number(ui.nearRadius.value) || 0;
-  ui.nearLon.value = lon.toFixed(5);
-  ui.nearLat.value = lat.toFixed(5);
-  if (nearController) nearController.abort();
-  nearController = new AbortController();
-  try {
-    const fc = await findNear({lon, lat, k, radius, industry: state.industry}, nearController.signal);
-    map.getSource('near').setData(nearGeometry({lon, lat, radius}, fc.features));
-    listNear(ui.nearResults, fc.features, (f) => selectFeature(f, {fly: true}));
-    state.near = `${lon.toFixed(5)},${lat.toFixed(5)},${k},${radius}`;
-    writeHash();
-  } catch (err) {
-    showError(err);
-  }
-}
-
-function clearNear() {
-  if (nearController) nearController.abort();
-  map.getSource('near').setData(EMPTY);
-  fill(ui.nearResults);
-  state.near = '';
-  writeHash();
-}
-
 // ---- downloads -----------------------------------------------------------------------------
 
-function featuresInView() {
+/** The features the map shows inside the current view. */
+async function featuresInView() {
+  const fc = await shownOf(state);
   const b = map.getBounds();
-  return allFeatures.filter((f) => (!state.industry || f.properties.industry === state.industry) && b.contains(f.geometry.coordinates));
+  return fc.features.filter((f) => hasIndustry(f, state.industry) && b.contains(f.geometry.coordinates));
 }
 
 function save(name, type, text) {
@@ -353,162 +357,102 @@ function save(name, type, text) {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-// ---- clicks --------------------------------------------------------------------------------
-
-/** A small label under the pointer naming the unit and its value (no click needed). */
-function onMapHover(e) {
-  const tip = ui.tooltip;
-  const unit = map.queryRenderedFeatures(e.point, {layers: [`${LEVELS[state.level].layer}-fill`]})[0];
-  if (!unit) {
-    tip.hidden = true;
-    return;
-  }
-  const st = map.getFeatureState({source: unit.source, sourceLayer: unit.sourceLayer, id: unit.properties.code});
-  const value = st.value === undefined || st.value === null ? '–' : fmt(st.value, state.measure === 'count' ? 0 : 2);
-  tip.textContent = `${unit.properties.name_zh} · ${MEASURE_LABEL[state.measure]}: ${value}`;
-  tip.style.left = `${e.point.x + 12}px`;
-  tip.style.top = `${e.point.y + 12}px`;
-  tip.hidden = false;
-}
-
-function onMapClick(e) {
-  const layers = POINT_LAYERS.filter((id) => map.getLayoutProperty(id, 'visibility') !== 'none');
-  const hit = map.queryRenderedFeatures(e.point, {layers})[0];
-  if (hit) {
-    if (hit.properties.point_count) expandCluster(hit);
-    else selectFeature(hit);
-    return;
-  }
-  const {lng, lat} = e.lngLat;
-  runNear(lng, lat);
-  const unit = map.queryRenderedFeatures(e.point, {layers: [`${LEVELS[state.level].layer}-fill`]})[0];
-  if (unit) selectUnit(state.level, unit.properties.code);
-}
-
 // ---- start ---------------------------------------------------------------------------------
 
-function readControls() {
-  state.industry = ui.industry.value;
-  state.level = ui.level.value;
-  state.measure = ui.measure.value;
-  state.method = ui.method.value;
+/** Resolves once the map has drawn what it was asked to (for playing the years). */
+function mapSettled() {
+  return new Promise((resolve) => requestAnimationFrame(() => {
+    if (map.loaded() && map.areTilesLoaded()) resolve();
+    else map.once('idle', resolve);
+  }));
 }
 
-function writeControls() {
-  ui.industry.value = colored.some((c) => c.code === state.industry) ? state.industry : '';
-  state.industry = ui.industry.value;
-  ui.level.value = state.level;
-  ui.measure.value = state.measure;
-  ui.method.value = state.method;
-}
+const timeline = setupTimeline({slider: ui.year, label: ui.yearLabel, play: ui.play}, async (year) => {
+  await update({year});
+  if (map) await mapSettled();
+});
 
-/** Restores the selection and the near search named in the hash. */
-function restoreFromState() {
-  const [kind, rest] = state.sel.split(/:(.*)/s);
-  if (kind === 'cluster' && rest) {
-    const [layer, id] = rest.includes('/') ? rest.split(/\/(.*)/s) : ['clusters', rest];
-    selectFeature({properties: {id, layer}});
-  } else if (LEVELS[kind] && rest) {
-    selectUnit(kind, rest);
-  }
-  const near = state.near.split(',').map(Number);
-  if (near.length === 4 && near.every(Number.isFinite)) {
-    ui.nearK.value = String(near[2]);
-    ui.nearRadius.value = near[3] ? String(near[3]) : '';
-    runNear(near[0], near[1]);
-  }
+/** Reads the whole default layer (industries, colours, features for the panels) and its TileJSON. */
+async function loadLayer() {
+  const [all, tilejson] = await Promise.all([
+    itemsOf('').catch((err) => { showError(err); return EMPTY; }),
+    getJSON('tiles/clusters.json').catch((err) => { showError(err); return {}; }),
+  ]);
+  const industries = countIndustries(all.features);
+  layer.colored = industryColors(industries);
+  layer.total = all.numberMatched ?? all.features.length;
+  for (const f of all.features) layer.byId.set(f.properties.id, f);
+  const source = {tiles: [pointTilesUrl('clusters', filterParams(state))], minzoom: tilejson.minzoom ?? 0, maxzoom: tilejson.maxzoom ?? 16};
+  if (tilejson.bounds) source.bounds = tilejson.bounds;
+  return source;
 }
 
 async function start() {
   updateStatus();
-  try {
-    const fc = await getJSON('collections/clusters/items', {limit: 10000});
-    allFeatures = fc.features;
-  } catch (err) {
-    showError(err);
-  }
-  colored = industryColors(summarizeIndustries(allFeatures));
-  renderIndustryControls();
-  writeControls();
+  const points = await loadLayer();
+  state = normalize(state);
+  renderIndustryOptions(ui.industry, layer.colored, countIndustries([...layer.byId.values()]), state.industry);
+  drawControls(state);
 
   const view = state.view ? {center: [state.view.lon, state.view.lat], zoom: state.view.zoom} : {bounds: CHINA, fitBoundsOptions: {padding: 10}};
   map = new Map({
     container: 'map',
-    style: buildStyle(colored),
+    style: buildStyle(layer.colored, points),
     ...view,
     maxZoom: 16,
     localIdeographFontFamily: '"Noto Sans CJK SC", "Noto Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif',
     attributionControl: {compact: true},
   });
-  window.atlas = {map, get state() { return state; }, get density() { return density; }};
+  window.atlas = {map, get state() { return state; }, update};
   map.addControl(new NavigationControl(), 'top-right');
   map.addControl(new ScaleControl({unit: 'metric'}), 'bottom-left');
   map.on('error', (e) => showError(e.error || e));
-  map.on('dataloading', () => { mapBusy = true; updateStatus(); });
-  map.on('idle', () => { mapBusy = false; updateStatus(); });
-  map.on('moveend', writeHash);
+  map.on('dataloading', () => { busy.map = true; updateStatus(); });
+  map.on('idle', () => { busy.map = false; updateStatus(); });
+  const currentView = () => ({zoom: map.getZoom(), lat: map.getCenter().lat, lon: map.getCenter().lng});
+  map.on('moveend', () => update({view: currentView()}));
   map.on('click', onMapClick);
-  map.on('mousemove', onMapHover);
+  map.on('mousemove', (e) => hoverLabel(map, ui.tooltip, e, state));
   map.getCanvasContainer().addEventListener('mouseleave', () => { ui.tooltip.hidden = true; });
   pointerOver(POINT_LAYERS);
   map.on('load', () => {
     addUserLayers();
-    applyLevel();
-    applyIndustryPoints();
-    loadDensity();
-    restoreFromState();
-    writeHash();
+    update({view: currentView()});
   });
 
-  for (const el of [ui.industry, ui.level, ui.measure, ui.method]) {
-    el.addEventListener('change', () => {
-      readControls();
-      applyLevel();
-      applyIndustryPoints();
-      loadDensity();
-      if (state.near) {
-        const [lon, lat] = state.near.split(',').map(Number);
-        runNear(lon, lat);
-      }
-      writeHash();
-    });
+  for (const key of ['industry', 'kind', 'approval', 'level', 'measure', 'method']) {
+    ui[key].addEventListener('change', () => update({[key]: ui[key].value}));
   }
   ui.nearForm.addEventListener('submit', (e) => {
     e.preventDefault();
     const lon = Number(ui.nearLon.value);
     const lat = Number(ui.nearLat.value);
     if (!Number.isFinite(lon) || !Number.isFinite(lat)) return;
-    runNear(lon, lat);
+    update({near: formatNear({lon, lat, k: Number(ui.nearK.value), radius: Number(ui.nearRadius.value) || 0})});
     map.flyTo({center: [lon, lat], zoom: Math.max(map.getZoom(), 7)});
   });
-  ui.nearClear.addEventListener('click', clearNear);
+  ui.nearClear.addEventListener('click', () => update({near: ''}));
   $('try-foundry').addEventListener('click', (e) => {
     e.preventDefault();
-    ui.industry.value = 'foundry';
-    ui.industry.dispatchEvent(new Event('change'));
+    update({industry: 'foundry'});
   });
   ui.toggle.addEventListener('click', () => {
     const collapsed = ui.sidebar.classList.toggle('collapsed');
     ui.toggle.setAttribute('aria-expanded', String(!collapsed));
   });
-  $('dl-geojson').addEventListener('click', () => save('clusters-in-view.geojson', 'application/geo+json',
-    JSON.stringify({type: 'FeatureCollection', features: featuresInView()})));
-  $('dl-csv').addEventListener('click', () => save('clusters-in-view.csv', 'text/csv', toCsv(featuresInView())));
+  $('dl-geojson').addEventListener('click', async () => save('clusters-in-view.geojson', 'application/geo+json',
+    JSON.stringify({type: 'FeatureCollection', features: await featuresInView()})));
+  $('dl-csv').addEventListener('click', async () => save('clusters-in-view.csv', 'text/csv', toCsv(await featuresInView())));
   setupSearch($('search-input'), $('search-results'), (hit) => {
     const type = hit.properties.type;
     map.flyTo({center: hit.geometry.coordinates, zoom: ZOOM_FOR[type] || 8});
-    if (LEVELS[type]) selectUnit(type, hit.properties.id, {at: hit.geometry.coordinates});
-    else selectFeature(hit);
+    if (LEVELS[type]) update({sel: `${type}:${hit.properties.id}`}, {at: hit.geometry.coordinates});
+    else update({sel: `cluster:${hit.properties.layer || 'clusters'}/${hit.properties.id ?? hit.id}`});
   }, showError);
   window.addEventListener('hashchange', () => {
     if (location.hash === writtenHash) return;
-    state = parseHash(location.hash);
-    writeControls();
-    applyLevel();
-    applyIndustryPoints();
-    loadDensity();
-    if (state.view) map.jumpTo({center: [state.view.lon, state.view.lat], zoom: state.view.zoom});
-    restoreFromState();
+    timeline.stop();
+    update(parseHash(location.hash));
   });
   if (window.matchMedia('(max-width: 720px)').matches) {
     ui.sidebar.classList.add('collapsed');

@@ -23,11 +23,23 @@ export function circle(lon, lat, radiusM, steps = 96) {
 
 /**
  * Fetches the nearest features: `/nearest` for any distance, `/within` (nearest first, at most
- * k) when a radius is set. `industry` narrows both.
+ * k) when a radius is set. `filter` (the point filter's query parameters) narrows both.
  */
-export function findNear({lon, lat, k, radius, industry}, signal) {
-  if (radius) return getJSON('within', {lon, lat, radius_m: radius, limit: k, industry}, {signal});
-  return getJSON('nearest', {lon, lat, k, industry}, {signal});
+export function findNear({lon, lat, k, radius, filter = {}}, signal) {
+  if (radius) return getJSON('within', {lon, lat, radius_m: radius, limit: k, ...filter}, {signal});
+  return getJSON('nearest', {lon, lat, k, ...filter}, {signal});
+}
+
+/** Parses the state's `near` ("lon,lat,k,radius_m") into {lon, lat, k, radius}, or null. */
+export function parseNear(text) {
+  const n = String(text || '').split(',').map(Number);
+  if (n.length !== 4 || !n.every(Number.isFinite)) return null;
+  return {lon: n[0], lat: n[1], k: n[2], radius: n[3]};
+}
+
+/** Formats a near search as the state's `near`. */
+export function formatNear({lon, lat, k, radius}) {
+  return `${lon.toFixed(5)},${lat.toFixed(5)},${k},${radius || 0}`;
 }
 
 /** The GeoJSON drawn for a result: origin, lines to each feature, and the radius. */
@@ -48,6 +60,6 @@ export function listNear(list, features, onPick) {
   }
   fill(list, features.map((f) => h('li', {dataset: {id: f.properties.id}, onclick: () => onPick(f)},
     h('strong', {}, f.properties.name_zh || f.properties.id), ' ',
-    h('span', {class: 'dist'}, `${fmtDistance(f.properties.distance_m)} · ${f.properties.industry_zh || f.properties.industry || ''}`),
+    h('span', {class: 'dist'}, `${fmtDistance(f.properties.distance_m)} · ${(f.properties.industries_zh || []).join('、') || f.properties.industry_zh || f.properties.industry || ''}`),
   )));
 }

@@ -1,9 +1,24 @@
-// The details panel: what a person sees after clicking a cluster or an admin unit.
+// The details panel: what a person sees after clicking a cluster, a development zone or an admin
+// unit.
 
 import {h, fill, fmt} from './dom.js';
+import {countIndustries, industriesOf} from './filters.js';
 
-const KIND = {cluster: 'Cluster · 产业集群', park: 'Park · 园区', town: 'Characteristic town · 特色小镇'};
+const KIND = {cluster: 'Cluster · 产业集群', park: 'Development zone or park · 开发区 · 园区', town: 'Characteristic town · 特色小镇'};
 const LEVEL = {county: 'County · 县级', prefecture: 'Prefecture · 地级', province: 'Province · 省级'};
+const APPROVAL = {national: 'National · 国家级', provincial: 'Provincial · 省级'};
+/** How a point was placed (`location_method`); other methods show as their slug. */
+const METHOD = {
+  county_point: 'at the county’s representative point',
+  prefecture_point: 'at the prefecture’s representative point',
+  province_point: 'at the province’s representative point',
+  county_in_name: 'the county named in the zone’s name',
+  prefecture_in_name: 'the prefecture named in the zone’s name',
+  admin_alias: 'a former or short name of the unit in the zone’s name',
+  geonames_town: 'a GeoNames town named in the zone’s name',
+  first_listed_unit: 'the first unit listed for the zone',
+  province_only: 'only the province is known',
+};
 const PRECISION = {
   point: 'exact point',
   town: 'town (GeoNames place in the right county)',
@@ -28,7 +43,26 @@ function sources(text) {
 
 /** Properties the panel shows by name; any other goes to the "All properties" table. */
 const SHOWN = new Set(['id', 'layer', 'distance_m', 'name_zh', 'name_en', 'kind', 'industry', 'industry_zh', 'designation', 'designation_year',
-  'firms', 'employees', 'output_cny_100m', 'stat_year', 'county_zh', 'prefecture_zh', 'province_zh', 'precision', 'source', 'notes']);
+  'firms', 'employees', 'output_cny_100m', 'stat_year', 'county_zh', 'prefecture_zh', 'province_zh', 'precision', 'source', 'notes',
+  'industries', 'industries_zh', 'zone_type', 'zone_type_zh', 'approval_level', 'approved', 'approvals', 'approved_year', 'area_ha',
+  'location_method', 'catalogue_code']);
+
+/** The printed industries of a feature: a zone's leading industries, else its industry. */
+function industryText(p) {
+  return Array.isArray(p.industries_zh) && p.industries_zh.length ? p.industries_zh.join('、') : p.industry_zh || '';
+}
+
+/** Approval dates: every one of `approvals` when there are several, else `approved`. */
+function approvalDates(p) {
+  const all = Array.isArray(p.approvals) && p.approvals.length ? p.approvals : [p.approved].filter(Boolean);
+  return all.length ? all.join(' · ') : null;
+}
+
+/** An area in hectares, with km² for the larger ones. */
+function area(ha) {
+  if (ha === null || ha === undefined) return null;
+  return `${fmt(ha, 2)} ha${ha >= 100 ? ` (${fmt(ha / 100, 1)} km²)` : ''}`;
+}
 
 function otherProperties(p) {
   const rest = Object.entries(p).filter(([k, v]) => !SHOWN.has(k) && v !== null && v !== '' && !(Array.isArray(v) && !v.length));
@@ -47,7 +81,15 @@ export function showFeature(panel, f, {onUnit} = {}) {
     h('p', {class: 'en'}, p.name_en || ''),
     h('table', {},
       row('Kind', KIND[p.kind] || p.kind),
-      row('Industry', [p.industry_zh, p.industry && `(${p.industry})`].filter(Boolean).join(' ')),
+      row('Zone type', [p.zone_type_zh, p.zone_type && `(${p.zone_type})`].filter(Boolean).join(' ')),
+      row('Approval level', APPROVAL[p.approval_level] || p.approval_level),
+      row('Approved', approvalDates(p)),
+      row('Area', area(p.area_ha)),
+      Array.isArray(p.industries_zh) && p.industries_zh.length
+        ? row('Leading industries', h('span', {class: 'industries-zh'}, industryText(p)))
+        : row('Industry', p.industry_zh),
+      row('Industry tags', industriesOf(f).length ? h('span', {class: 'tags'}, industriesOf(f).join(', ')) : null),
+      row('Catalogue code', p.catalogue_code),
       row('Designation', p.designation, p.designation_year ? ` (${p.designation_year})` : ''),
       row('Firms', p.firms != null ? fmt(p.firms, 0) + year : null),
       row('Employees', p.employees != null ? fmt(p.employees, 0) + year : null),
@@ -56,6 +98,7 @@ export function showFeature(panel, f, {onUnit} = {}) {
         ? h('a', {href: '#', onclick: (e) => { e.preventDefault(); onUnit('county', p.county_code); }}, placed)
         : placed),
       row('Location precision', PRECISION[p.precision] || p.precision),
+      row('Placed by', p.location_method ? h('span', {dataset: {method: p.location_method}}, METHOD[p.location_method] || p.location_method) : null),
       row('Source', sources(p.source)),
       row('Notes', p.notes),
     ),
@@ -63,22 +106,17 @@ export function showFeature(panel, f, {onUnit} = {}) {
   );
 }
 
-/** Counts of `features` per industry, most first. */
-function countByIndustry(features) {
-  const counts = new Map();
-  for (const f of features) {
-    const key = f.properties.industry_zh ? `${f.properties.industry_zh} (${f.properties.industry})` : f.properties.industry || '—';
-    counts.set(key, (counts.get(key) || 0) + 1);
-  }
-  return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+/** Counts of `features` per industry tag (a feature once for each of its tags), most first, labelled by `label(tag)`. */
+function countByIndustry(features, label) {
+  return countIndustries(features).map((e) => [label(e.code), e.count]);
 }
 
 /**
  * Shows an admin unit: `unit` has code/name_zh/name_pinyin/area_km2 (and the current measure's
  * `value`), `inside` the clusters assigned to it.
  */
-export function showUnit(panel, level, unit, inside, {measureLabel, onFeature} = {}) {
-  const byIndustry = countByIndustry(inside);
+export function showUnit(panel, level, unit, inside, {measureLabel, onFeature, label = (t) => t} = {}) {
+  const byIndustry = countByIndustry(inside, label);
   fill(panel,
     h('p', {class: 'names', dataset: {unitCode: unit.code}}, unit.name_zh || unit.code),
     h('p', {class: 'en'}, unit.name_pinyin || ''),
@@ -92,7 +130,7 @@ export function showUnit(panel, level, unit, inside, {measureLabel, onFeature} =
     byIndustry.length ? h('table', {class: 'by-industry'}, byIndustry.map(([k, n]) => row(k, String(n)))) : h('p', {class: 'hint'}, 'None in the data.'),
     inside.length ? h('ul', {class: 'inside'}, inside.map((f) => h('li', {},
       h('a', {href: '#', onclick: (e) => { e.preventDefault(); onFeature && onFeature(f); }}, f.properties.name_zh || f.properties.id),
-      f.properties.industry_zh ? ` · ${f.properties.industry_zh}` : ''))) : null,
+      industryText(f.properties) ? ` · ${industryText(f.properties)}` : ''))) : null,
   );
 }
 
@@ -100,11 +138,11 @@ export function showUnit(panel, level, unit, inside, {measureLabel, onFeature} =
 export function showClusterMembers(panel, expansion, {onFeature, onZoom} = {}) {
   const members = expansion.features || [];
   fill(panel,
-    h('p', {class: 'names', dataset: {members: members.length}}, `${members.length} clusters, parks and towns`),
+    h('p', {class: 'names', dataset: {members: members.length}}, `${members.length} clusters, zones and towns`),
     h('p', {}, h('button', {type: 'button', onclick: () => onZoom && onZoom()}, `Zoom in to split (z${expansion.expansion_zoom})`)),
     h('ul', {class: 'inside'}, members.map((f) => h('li', {},
       h('a', {href: '#', onclick: (e) => { e.preventDefault(); onFeature && onFeature(f); }}, f.properties.name_zh || f.properties.id),
-      f.properties.industry_zh ? ` · ${f.properties.industry_zh}` : ''))),
+      industryText(f.properties) ? ` · ${industryText(f.properties)}` : ''))),
   );
 }
 

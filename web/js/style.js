@@ -132,11 +132,32 @@ export function userLayerStyle(name, i) {
 /** First industry of a server-side cluster's comma-separated `top_industries`. */
 export const TOP_INDUSTRY = ['let', 't', ['concat', ['get', 'top_industries'], ','], ['slice', ['var', 't'], 0, ['index-of', ',', ['var', 't']]]];
 
-/** The whole style; `colored` are the industries with their colours. */
-export function buildStyle(colored) {
+/**
+ * The tile URL template of point layer `layer` with the point filter `params` as query (the
+ * server clusters and filters the points), e.g. …/tiles/clusters/{z}/{x}/{y}.mvt?kind=park.
+ */
+export function pointTilesUrl(layer, params = {}) {
+  return apiUrl(`tiles/${encodeURIComponent(layer)}/{z}/{x}/{y}.mvt`, params).href.replace(/%7B/g, '{').replace(/%7D/g, '}');
+}
+
+/** The colours of the default point layer's circles and points; one colour when an industry is chosen. */
+export function pointColors(colored, industry) {
+  if (industry) {
+    const c = colored.find((x) => x.code === industry);
+    const one = c ? c.color : OTHER_INDUSTRY_COLOR;
+    return {circles: one, points: one};
+  }
+  return {circles: industryColorExpression(colored, TOP_INDUSTRY), points: industryColorExpression(colored, ['get', 'industry'])};
+}
+
+/**
+ * The whole style; `colored` are the industries with their colours, `points` the vector source
+ * of the default point layer (its TileJSON's tiles, zooms and bounds).
+ */
+export function buildStyle(colored, points) {
   const tilejson = (layer) => ({type: 'vector', url: apiUrl(`tiles/${layer}.json`).href, promoteId: 'code'});
   const admin = ['province', 'prefecture', 'county'].map(adminLayers);
-  const pointColor = industryColorExpression(colored, ['get', 'industry']);
+  const colors = pointColors(colored, '');
   return {
     version: 8,
     name: 'cluster-atlas',
@@ -144,9 +165,7 @@ export function buildStyle(colored) {
       provinces: tilejson('provinces'),
       prefectures: tilejson('prefectures'),
       counties: tilejson('counties'),
-      clusters: {type: 'vector', url: apiUrl('tiles/clusters.json').href},
-      // One industry at a time comes from OGC items and is clustered in the browser.
-      filtered: {type: 'geojson', data: {type: 'FeatureCollection', features: []}, cluster: true, clusterRadius: 45, clusterMaxZoom: 8},
+      clusters: {type: 'vector', ...points},
       near: {type: 'geojson', data: {type: 'FeatureCollection', features: []}},
       selection: {type: 'geojson', data: {type: 'FeatureCollection', features: []}},
     },
@@ -165,8 +184,7 @@ export function buildStyle(colored) {
         paint: {'line-color': '#1f4e9c', 'line-width': 1.5, 'line-dasharray': [2, 1.5]},
       },
       admin[0].label, admin[1].label, admin[2].label,
-      ...pointLayers('clusters', 'clusters', industryColorExpression(colored, TOP_INDUSTRY), pointColor),
-      ...pointLayers('filtered', null, '#555f6b', pointColor).map((l) => ({...l, layout: {...(l.layout || {}), visibility: 'none'}})),
+      ...pointLayers('clusters', 'clusters', colors.circles, colors.points),
       {
         id: 'near-origin', type: 'circle', source: 'near', filter: ['==', ['get', 'role'], 'origin'],
         paint: {'circle-color': '#1f4e9c', 'circle-radius': 6, 'circle-stroke-color': '#fff', 'circle-stroke-width': 2},
