@@ -113,8 +113,8 @@ fn the_map_works_in_chromium() {
     let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     println!("{report}");
     assert!(out.status.success(), "browser tests failed:\n{report}");
-    // Each check printed its own line; all nine ran.
-    assert_eq!(report.lines().filter(|l| l.starts_with("ok - ")).count(), 12, "{report}");
+    // Each check printed its own line; all seventeen ran.
+    assert_eq!(report.lines().filter(|l| l.starts_with("ok - ")).count(), 17, "{report}");
     assert!(shots.join("03-near-botou.png").exists());
 }
 

@@ -37,16 +37,17 @@ export function hasIndustry(f, tag) {
   return !tag || industriesOf(f).includes(tag);
 }
 
-/** The label used more often than any other, else '' (a tie names nothing). */
+/** The label of more than half the uses, else '' (many different terms name no one of them). */
 function winner(labels) {
-  const [first, second] = [...labels].sort((a, b) => b[1] - a[1]);
-  return first && (!second || first[1] > second[1]) ? first[0] : '';
+  const total = [...labels.values()].reduce((a, b) => a + b, 0);
+  const [first] = [...labels].sort((a, b) => b[1] - a[1]);
+  return first && first[1] * 2 > total ? first[0] : '';
 }
 
 /**
  * Industries of `features` with counts, most frequent first (ties by tag): a feature counts
- * once for each tag it carries. `zh` is the Chinese term printed most often for a tag by the
- * curated rows (their `industry_zh` names their one tag; a catalogue zone's does not), else ''.
+ * once for each tag it carries. `zh` is the Chinese term printed for most of a tag's curated
+ * rows (their `industry_zh` names their one tag; a catalogue zone's does not), else ''.
  */
 export function countIndustries(features) {
   const by = new Map();

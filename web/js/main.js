@@ -108,13 +108,15 @@ function normalize(s) {
 let writtenHash = '';
 /**
  * Changes the state by `patch`, writes the hash and renders. `opts` tell how the change came:
- * `fly` (move the map to the selection), `at` (where the click was).
+ * `fly` (move the map to the selection), `at` (where the click was), `open` (unfold the panel:
+ * by default when the selection changed, not when a filter redraws it).
  */
 function update(patch, opts = {}) {
+  const open = 'sel' in patch && patch.sel !== state.sel;
   state = normalize({...state, ...patch});
   writtenHash = formatHash(state);
   history.replaceState(null, '', writtenHash);
-  return render(state, opts);
+  return render(state, {open, ...opts});
 }
 
 /** Sets the controls to the state (cheap, so always). */
@@ -237,19 +239,19 @@ const selectFeature = (f) => update({sel: `cluster:${f.properties.layer || 'clus
 const selectUnit = (level, code) => update({sel: `${level}:${code}`}, {fly: true});
 
 /** A cluster, zone or town (or a feature of an imported layer). */
-async function drawFeature({layer: name, id}, {current, signal, fly}) {
+async function drawFeature({layer: name, id}, {current, signal, fly, open}) {
   const full = (name === 'clusters' && layer.byId.get(id))
     || await getJSON(`collections/${encodeURIComponent(name)}/items/${encodeURIComponent(id)}`, {}, {signal});
   if (!current()) return;
   clearSelection();
   map.getSource('selection').setData(full);
   showFeature(ui.details, full, {onUnit: selectUnit});
-  openSidebar();
+  if (open) openSidebar();
   if (fly) map.flyTo({center: full.geometry.coordinates, zoom: Math.max(map.getZoom(), ZOOM_FOR.cluster)});
 }
 
 /** The members of a server-side cluster (asked with the same filters as the tiles). */
-async function drawMembers({layer: name, id}, s, {current, signal, at}) {
+async function drawMembers({layer: name, id}, s, {current, signal, at, open}) {
   const filter = name === 'clusters' ? filterParams(s) : {};
   const fc = await getJSON(`tiles/${encodeURIComponent(name)}/expand`, {cluster_id: id, ...filter}, {signal});
   if (!current()) return;
@@ -260,11 +262,11 @@ async function drawMembers({layer: name, id}, s, {current, signal, at}) {
     onFeature: selectFeature,
     onZoom: () => center && map.easeTo({center, zoom: fc.expansion_zoom}),
   });
-  openSidebar();
+  if (open) openSidebar();
 }
 
 /** An admin unit: names, code, area, the current measure, and the features assigned to it. */
-async function drawUnit({level, code}, s, {current, fly, at}) {
+async function drawUnit({level, code}, s, {current, fly, at, open}) {
   const [units, shown] = await Promise.all([unitsOf(level, s), shownOf(s)]);
   if (!current()) return;
   const unit = units.find((f) => f.properties.code === code);
@@ -280,7 +282,7 @@ async function drawUnit({level, code}, s, {current, fly, at}) {
     onFeature: selectFeature,
     label: (t) => industryLabel(layer.colored, t),
   });
-  openSidebar();
+  if (open) openSidebar();
   const center = at || (inside[0] && inside[0].geometry.coordinates);
   if (fly && center) map.flyTo({center, zoom: Math.max(map.getZoom(), ZOOM_FOR[level])});
 }
@@ -417,7 +419,7 @@ async function start() {
   pointerOver(POINT_LAYERS);
   map.on('load', () => {
     addUserLayers();
-    update({view: currentView()});
+    update({view: currentView()}, {open: Boolean(state.sel)});
   });
 
   for (const key of ['industry', 'kind', 'approval', 'level', 'measure', 'method']) {

@@ -17,6 +17,7 @@ if (!base.startsWith('http')) {
 mkdirSync(shots, {recursive: true});
 const host = new URL(base).host;
 const BOTOU = [116.578, 38.076];
+const CHINA = [[73.5, 17.5], [135.1, 53.6]];
 const IDLE_MS = 90_000;
 
 const api = async (path) => {
@@ -63,6 +64,16 @@ async function waitIdle(page) {
 async function drawnPoints(page) {
   const points = await rendered(page, ['clusters-circles', 'clusters-points']);
   return points.reduce((n, f) => n + (f.props.point_count || 1), 0);
+}
+
+/** The number of features the page says it shows. */
+async function shownCount(page) {
+  return page.$eval('#shown-count', (e) => Number(e.dataset.count));
+}
+
+/** The class breaks of the choropleth legend. */
+async function legendBreaks(page) {
+  return page.$eval('#legend table.breaks', (t) => JSON.parse(t.dataset.breaks));
 }
 
 async function rendered(page, layers) {
@@ -259,6 +270,145 @@ await check('downloads: the clusters in view as GeoJSON and CSV', async () => {
   const lines = (await streamText(await csv.createReadStream())).trim().split(/\r\n/);
   assert.equal(lines.length, expected.length + 1);
   assert.ok(lines[0].replace(/^\ufeff/, '').startsWith('id,'));
+});
+
+await check('kind and approval filters: the count, the points and the choropleth are those of the API under the same filters', async () => {
+  await page.selectOption('#industry', '');
+  await page.selectOption('#measure', 'count');
+  await page.evaluate((b) => window.atlas.map.fitBounds(b, {padding: 10, animate: false}), CHINA);
+  await page.selectOption('#kind', 'park');
+  await page.selectOption('#approval', 'national');
+  await waitIdle(page);
+  const hash = await page.evaluate(() => location.hash);
+  assert.match(hash, /kind=park/);
+  assert.match(hash, /approval=national/);
+  const filter = 'kind=park&approval_level=national';
+  const matched = (await api(`collections/clusters/items?${filter}&limit=1`)).numberMatched;
+  assert.ok(matched > 0 && matched < (await api('collections/clusters/items?limit=1')).numberMatched, `${matched} national zones`);
+  assert.equal(await shownCount(page), matched);
+  assert.equal(await drawnPoints(page), matched);
+  const d = await api(`density?level=county&measure=count&method=jenks&layer=clusters&${filter}&geometry=false&all=true`);
+  assert.deepEqual(await legendBreaks(page), d.breaks);
+  assert.equal(d.total, matched);
+  assert.ok((await page.textContent('#legend')).includes(`${d.total} matching features`));
+  await page.screenshot({path: join(shots, '06-national-zones.png')});
+});
+
+await check('the industries are listed by count, a feature counted once for each of its tags', async () => {
+  const fc = await api('collections/clusters/items?kind=park&approval_level=national&limit=10000');
+  const counts = new Map();
+  for (const f of fc.features) {
+    const tags = Array.isArray(f.properties.industries) ? f.properties.industries : [f.properties.industry].filter(Boolean);
+    for (const t of new Set(tags)) counts.set(t, (counts.get(t) || 0) + 1);
+  }
+  const expected = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const listed = await page.$$eval('#industry option[data-count]', (os) => os.map((o) => [o.value, Number(o.dataset.count)]));
+  assert.deepEqual(listed.filter(([, n]) => n > 0), expected);
+  // Choosing the most frequent one narrows the count to exactly the items with that tag.
+  const [top, n] = expected[0];
+  await page.selectOption('#industry', top);
+  await waitIdle(page);
+  assert.equal(n, (await api(`collections/clusters/items?kind=park&approval_level=national&industry=${encodeURIComponent(top)}&limit=1`)).numberMatched);
+  assert.equal(await shownCount(page), n);
+  assert.equal(await drawnPoints(page), n);
+  await page.selectOption('#industry', '');
+  await waitIdle(page);
+});
+
+await check('the time control: at 2000 the page shows what was approved by the end of 2000; play advances the year', async () => {
+  const filter = 'kind=park&approval_level=national';
+  const at = async (year) => (await api(`collections/clusters/items?${filter}&limit=1${year ? `&datetime=../${year}-12-31` : ''}`)).numberMatched;
+  // Keys on the slider, as a person would: from "all years" (its right end) back to 2000.
+  await page.focus('#year');
+  for (let i = 0; i < 19; i++) await page.keyboard.press('ArrowLeft');
+  await waitIdle(page);
+  assert.equal(await page.evaluate(() => window.atlas.state.year), 2000);
+  assert.match(await page.evaluate(() => location.hash), /year=2000/);
+  assert.match(await page.textContent('#year-label'), /2000/);
+  const matched = await at(2000);
+  assert.ok(matched > 0 && matched < await at(null), `${matched} zones by 2000`);
+  assert.equal(await shownCount(page), matched);
+  assert.equal(await drawnPoints(page), matched);
+  const d = await api(`density?level=county&measure=count&method=jenks&layer=clusters&${filter}&datetime=../2000-12-31&geometry=false&all=true`);
+  assert.deepEqual(await legendBreaks(page), d.breaks);
+  await page.screenshot({path: join(shots, '07-year-2000.png')});
+  // Play steps a year at a time; pause stops it.
+  await page.click('#play');
+  await page.waitForFunction(() => window.atlas.state.year >= 2002, null, {timeout: 20_000});
+  await page.click('#play');
+  assert.equal(await page.$eval('#play', (b) => b.dataset.playing), 'false');
+  await waitIdle(page);
+  const year = await page.evaluate(() => window.atlas.state.year);
+  await page.waitForTimeout(1500);
+  assert.equal(await page.evaluate(() => window.atlas.state.year), year, 'paused');
+  assert.equal(await shownCount(page), await at(year));
+  assert.equal(await drawnPoints(page), await at(year));
+  // The right end is "all years": no time filter.
+  await page.focus('#year');
+  await page.keyboard.press('End');
+  await waitIdle(page);
+  assert.equal(await page.evaluate(() => window.atlas.state.year), null);
+  assert.doesNotMatch(await page.evaluate(() => location.hash), /year=/);
+  assert.equal(await shownCount(page), await at(null));
+});
+
+await check('a national zone\'s panel: type, approval, area, leading industries and placement, in Chinese', async () => {
+  const zones = (await api('collections/clusters/items?kind=park&approval_level=national&limit=10000')).features;
+  // One drawn alone: no other national zone at (nearly) the same place.
+  const alone = (z) => zones.every((o) => o === z || Math.hypot(o.geometry.coordinates[0] - z.geometry.coordinates[0], o.geometry.coordinates[1] - z.geometry.coordinates[1]) > 0.05);
+  const zone = zones.find((z) => z.properties.zone_type_zh && z.properties.approved && z.properties.area_ha && z.properties.industries_zh?.length && alone(z));
+  assert.ok(zone, 'a national zone on its own');
+  const p = zone.properties;
+  const tiles = await api('tiles/clusters.json');
+  await page.evaluate(({c, z}) => window.atlas.map.jumpTo({center: c, zoom: z}), {c: zone.geometry.coordinates, z: tiles.cluster_maxzoom + 2});
+  await waitIdle(page);
+  const ids = (await rendered(page, ['clusters-points'])).map((f) => f.props.id);
+  assert.ok(ids.includes(p.id), `${p.id} not drawn`);
+  const box = await page.locator('#map canvas').boundingBox();
+  const px = await page.evaluate((c) => window.atlas.map.project(c), zone.geometry.coordinates);
+  await page.mouse.click(box.x + px.x, box.y + px.y);
+  await page.waitForSelector(`#details [data-feature-id="${p.id}"]`);
+  const text = await page.$eval('#details', (e) => e.innerText);
+  const dates = p.approvals?.length ? p.approvals : [p.approved];
+  for (const want of [p.name_zh, p.zone_type_zh, '国家级', ...dates, `${p.area_ha.toLocaleString('en-US', {maximumFractionDigits: 2})} ha`,
+    p.industries_zh.join('、'), ...p.industries]) {
+    assert.ok(text.includes(want), `panel lacks ${want}:\n${text}`);
+  }
+  assert.equal(await page.$eval('#details [data-method]', (e) => e.dataset.method), p.location_method);
+  assert.match(await page.evaluate(() => location.hash), new RegExp(`sel=cluster:clusters/${p.id}`));
+  // The Chinese text is drawn with a CJK font, not boxes.
+  assert.ok(await page.evaluate((s) => document.fonts.check('14px "Noto Sans CJK SC"', s), p.industries_zh.join('')));
+  await page.locator('#details').screenshot({path: join(shots, '08-zone-panel.png')});
+  await page.selectOption('#kind', '');
+  await page.selectOption('#approval', '');
+  await waitIdle(page);
+});
+
+await check('a slower earlier click answer never replaces a newer one', async () => {
+  await page.evaluate((b) => window.atlas.map.fitBounds(b, {padding: 10, animate: false}), CHINA);
+  await waitIdle(page);
+  const targets = await page.evaluate(() => {
+    const m = window.atlas.map;
+    const circle = m.queryRenderedFeatures({layers: ['clusters-circles']})[0];
+    const point = m.queryRenderedFeatures({layers: ['clusters-points']})[0];
+    return {circle: m.project(circle.geometry.coordinates), point: m.project(point.geometry.coordinates), id: point.properties.id};
+  });
+  let asked = 0;
+  await page.route('**/tiles/clusters/expand?*', async (route) => {
+    asked += 1;
+    await new Promise((r) => setTimeout(r, 1500));
+    await route.continue();
+  });
+  const box = await page.locator('#map canvas').boundingBox();
+  await page.mouse.click(box.x + targets.circle.x, box.y + targets.circle.y);
+  await page.mouse.click(box.x + targets.point.x, box.y + targets.point.y);
+  await page.waitForSelector(`#details [data-feature-id="${targets.id}"]`);
+  await page.waitForTimeout(2500);
+  await waitIdle(page);
+  assert.equal(await page.$('#details [data-members]'), null, 'the slow cluster answer replaced the point');
+  assert.equal(await page.$eval('#details .names', (e) => e.dataset.featureId), targets.id);
+  assert.equal(asked, 1, 'the cluster was asked for');
+  await page.unroute('**/tiles/clusters/expand?*');
 });
 
 await check('a phone-sized screen: no sideways scrolling, map and controls usable', async () => {
