@@ -44,7 +44,8 @@ fn feature(id: &str, industry: &str, county: Option<u32>) -> PlaceFeature {
         name_zh: id.into(),
         name_en: None,
         kind: Some("cluster".into()),
-        industry: Some(industry.into()),
+        industries: vec![industry.into()],
+        time: None,
         county_code: county.map(code),
         prefecture_code: Some(code(110_100)),
         province_code: Some(code(110_000)),
@@ -175,7 +176,7 @@ fn matching(industry: &str) -> Vec<PlaceFeature> {
         .point_layers()
         .iter()
         .flat_map(|l| l.features())
-        .filter(|f| f.industry.as_deref() == Some(industry))
+        .filter(|f| f.has_industry(industry))
         .cloned()
         .collect()
 }

@@ -60,7 +60,11 @@ impl Measure {
     #[must_use]
     pub fn definition(self) -> &'static str {
         match self {
-            Measure::Count => "Number of matching features assigned to the unit by their resolved admin code.",
+            Measure::Count => {
+                "Number of matching features assigned to the unit by their resolved admin code. With an industry \
+                 filter a feature matches when the industry is among its industries, so a feature counts once in \
+                 the count of each industry it carries."
+            }
             Measure::Per10kKm2 => "Matching features per 10,000 km²: count / area_km2 × 10,000, area from the equal-area projection.",
             Measure::Share => {
                 "Fraction (0..1) of all matching features that lie in the unit: count / total (total includes features \
@@ -68,7 +72,8 @@ impl Measure {
             }
             Measure::Lq => {
                 "Location quotient: (matching features in unit / all features in unit) ÷ (matching features nationally / \
-                 all features nationally), where 'all features' are those passing every filter except industry; \
+                 all features nationally), where 'all features' are those passing every filter except industry, each \
+                 counted once however many industries it carries; \
                  null where the unit has no features at all. 1 = national average, > 1 = concentrated."
             }
         }
@@ -323,7 +328,7 @@ mod tests {
 
     fn feature(id: &str, industry: &str, county: Option<u32>, prefecture: Option<u32>) -> PlaceFeature {
         let mut f = place(id, 0.5, 0.5);
-        f.industry = Some(industry.into());
+        f.industries = vec![industry.into()];
         f.county_code = county.map(|c| AdminCode::new(c).unwrap());
         f.prefecture_code = prefecture.map(|c| AdminCode::new(c).unwrap());
         f.province_code = Some(AdminCode::new(110_000).unwrap());
@@ -444,10 +449,10 @@ mod tests {
     fn hexagons_count_points_by_location() {
         // Two points 100 m apart share a res-5 cell (≈ 250 km²); a third 2° away does not.
         let mut far = place("far", 118.0, 38.0);
-        far.industry = Some("foundry".into());
+        far.industries = vec!["foundry".into()];
         let mut near: Vec<PlaceFeature> = [116.0, 116.001].iter().map(|&lon| place(&format!("p{lon}"), lon, 38.0)).collect();
         for f in &mut near {
-            f.industry = Some("foundry".into());
+            f.industries = vec!["foundry".into()];
         }
         near.push(far);
         let a = crate::analysis::proximity::tests_support::atlas_of(near);

@@ -7,7 +7,7 @@
 
 use super::{AnalysisError, AnalysisResult};
 use crate::atlas::{Atlas, PointLayer};
-use crate::model::{AdminCode, AdminLevel, AdminUnit, PlaceFeature};
+use crate::model::{AdminCode, AdminLevel, AdminUnit, DatetimeFilter, PlaceFeature};
 use geo::{Intersects, Rect, coord};
 use rstar::AABB;
 use serde_json::Value;
@@ -247,6 +247,9 @@ pub struct Selection {
     pub limit: usize,
     /// A CQL2 filter (see [`parse_filter`]); features match when it evaluates to TRUE.
     pub filter: Option<cql2::Expr>,
+    /// Only point features whose time intersects this (admin units have no time and
+    /// ignore it).
+    pub datetime: Option<DatetimeFilter>,
 }
 
 impl Default for Selection {
@@ -257,6 +260,7 @@ impl Default for Selection {
             offset: 0,
             limit: DEFAULT_LIMIT,
             filter: None,
+            datetime: None,
         }
     }
 }
@@ -314,7 +318,8 @@ pub fn select<'a>(atlas: &'a Atlas, collection: Collection<'a>, sel: &Selection)
             .collect(),
         Collection::Points(layer) => point_candidates(layer, bbox.as_ref())
             .into_iter()
-            .filter(|f| sel.equals.iter().all(|(n, v)| value_equals(f.properties.get(n), v)))
+            .filter(|f| sel.datetime.is_none_or(|d| d.matches(f.time)))
+            .filter(|f| sel.equals.iter().all(|(n, v)| point_equals(f, n, v)))
             .map(Item::Point)
             .collect(),
     };
@@ -582,6 +587,16 @@ fn admin_property(u: &AdminUnit, name: &str) -> Option<Value> {
 }
 
 /// Whether a stored value equals the text of a query parameter.
+/// `industry=tag` matches a feature carrying the tag among its industries; any other
+/// property by [`value_equals`].
+fn point_equals(f: &PlaceFeature, name: &str, want: &str) -> bool {
+    if name == "industry" {
+        f.has_industry(want)
+    } else {
+        value_equals(f.properties.get(name), want)
+    }
+}
+
 fn value_equals(have: Option<&Value>, want: &str) -> bool {
     match have {
         Some(Value::String(s)) => s == want,

@@ -88,7 +88,7 @@ pub fn validate_k(k: usize) -> AnalysisResult<usize> {
 /// use cluster_atlas::{analysis::{nearest, NearestQuery, PointFilter}, atlas::{Atlas, PointLayer}, model::*};
 /// let place = |id: &str, lon: f64, lat: f64| PlaceFeature {
 ///     id: id.into(), point: geo::Point::new(lon, lat), name_zh: id.into(), name_en: None,
-///     kind: Some("cluster".into()), industry: None, county_code: None, prefecture_code: None,
+///     kind: Some("cluster".into()), industries: Vec::new(), time: None, county_code: None, prefecture_code: None,
 ///     province_code: None, precision: Precision::Exact, properties: Default::default(),
 /// };
 /// let layer = PointLayer::new("clusters", "Clusters", vec![place("far", 117.0, 38.0), place("near", 116.6, 38.1)]);
@@ -214,7 +214,7 @@ mod tests {
     #[test]
     fn filters_and_limits() -> AnalysisResult<()> {
         let mut a = place("a", 116.0, 38.0);
-        a.industry = Some("foundry".into());
+        a.industries = vec!["foundry".into()];
         let atlas = atlas_of(vec![a, place("b", 116.1, 38.0)]);
         let mut q = NearestQuery {
             lon: 116.2,

@@ -12,7 +12,7 @@
 
 use super::{AnalysisError, AnalysisResult};
 use crate::atlas::{Atlas, PointLayer};
-use crate::model::PlaceFeature;
+use crate::model::{DatetimeFilter, PlaceFeature};
 use geo::{Distance, Haversine, Point};
 
 /// Most features one nearest query may ask for.
@@ -23,16 +23,20 @@ pub const MAX_RADIUS_M: f64 = 2_000_000.0;
 
 /// Which features a proximity query considers. `None` fields match everything; values are
 /// compared case-insensitively; a value no feature has simply matches nothing.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct PointFilter {
     /// Only this point layer (all layers when `None`).
     pub layer: Option<String>,
     /// Only features of this kind (`cluster`, `park`, `town`, …).
     pub kind: Option<String>,
-    /// Only features with this industry tag (`foundry`, `ceramics`, …).
+    /// Only features carrying this industry tag among their industries (`foundry`, …).
     pub industry: Option<String>,
     /// Only features whose `designation` property contains this text (case-insensitive).
     pub designation: Option<String>,
+    /// Only features whose `approval_level` property is this (`national`, `provincial`).
+    pub approval_level: Option<String>,
+    /// Only features whose time intersects this (features without a time never match).
+    pub datetime: Option<DatetimeFilter>,
 }
 
 impl PointFilter {
@@ -52,8 +56,11 @@ impl PointFilter {
         fn same(want: Option<&str>, have: Option<&str>) -> bool {
             want.is_none_or(|w| have.is_some_and(|h| h.eq_ignore_ascii_case(w)))
         }
+        let approval = f.properties.get("approval_level").and_then(serde_json::Value::as_str);
         same(self.kind.as_deref(), f.kind.as_deref())
-            && same(self.industry.as_deref(), f.industry.as_deref())
+            && self.industry.as_deref().is_none_or(|t| f.has_industry(t))
+            && same(self.approval_level.as_deref(), approval)
+            && self.datetime.is_none_or(|d| d.matches(f.time))
             && self.matches_designation(f)
     }
 
@@ -236,7 +243,8 @@ pub(crate) mod tests_support {
             name_zh: id.into(),
             name_en: None,
             kind: Some("cluster".into()),
-            industry: None,
+            industries: Vec::new(),
+            time: None,
             county_code: None,
             prefecture_code: None,
             province_code: None,

@@ -248,10 +248,10 @@ mod tests {
         let mut liling = place("liling-ceramics", 113.5, 27.65);
         liling.name_zh = "醴陵陶瓷产业集群".into();
         liling.name_en = Some("Liling ceramics cluster".into());
-        liling.industry = Some("ceramics".into());
+        liling.industries = vec!["ceramics".into()];
         let mut botou = place("botou-casting", 116.57, 38.07);
         botou.name_zh = "泊头铸造产业集群".into();
-        botou.industry = Some("foundry".into());
+        botou.industries = vec!["foundry".into()];
         Ok(Atlas::builder()
             .admin_units(
                 AdminLevel::County,

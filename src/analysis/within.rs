@@ -37,7 +37,7 @@ pub struct WithinQuery {
 /// use cluster_atlas::{analysis::{within_radius, WithinQuery, PointFilter}, atlas::{Atlas, PointLayer}, model::*};
 /// let place = |id: &str, lon: f64, lat: f64| PlaceFeature {
 ///     id: id.into(), point: geo::Point::new(lon, lat), name_zh: id.into(), name_en: None,
-///     kind: Some("cluster".into()), industry: None, county_code: None, prefecture_code: None,
+///     kind: Some("cluster".into()), industries: Vec::new(), time: None, county_code: None, prefecture_code: None,
 ///     province_code: None, precision: Precision::Exact, properties: Default::default(),
 /// };
 /// let layer = PointLayer::new("clusters", "Clusters", vec![place("far", 117.0, 38.0), place("near", 116.6, 38.1)]);

@@ -74,7 +74,7 @@ fn density_params(q: &mut QueryParams) -> Result<DensityParams, ApiError> {
     let geometry = q
         .optional("geometry", "true, false or simplified")?
         .unwrap_or(GeometryMode::Simplified);
-    let filter = q.point_filter();
+    let filter = q.point_filter()?;
     Ok(DensityParams {
         query: DensityQuery { level, measure, filter },
         classes,
@@ -212,7 +212,7 @@ async fn get_density_csv(State(s): State<AppState>, mut q: QueryParams) -> Resul
 )]
 async fn get_h3(State(s): State<AppState>, mut q: QueryParams) -> Result<impl IntoResponse, ApiError> {
     let resolution: u8 = q.required("resolution", "an integer between 2 and 8")?;
-    let filter = q.point_filter();
+    let filter = q.point_filter()?;
     q.finish()?;
     let hexes = density::hex_density(&s.atlas, &filter, resolution)?;
     let total: usize = hexes.iter().map(|h| h.count).sum();
@@ -264,6 +264,8 @@ fn filters_json(f: &PointFilter) -> Value {
         "kind": f.kind,
         "industry": f.industry,
         "designation": f.designation,
+        "approval_level": f.approval_level,
+        "datetime": f.datetime.map(|d| d.to_string()),
     })
 }
 

@@ -22,8 +22,15 @@ pub struct QueryParams {
 pub struct PointFilterDoc {
     /// Only features of this kind (e.g. `cluster`, `park`, `town`)
     kind: Option<String>,
-    /// Only features of this industry (e.g. `foundry`)
+    /// Only features carrying this industry tag among their `industries` (e.g. `foundry`)
     industry: Option<String>,
+    /// Only features of this approval level (`national` or `provincial`: development zones)
+    approval_level: Option<String>,
+    /// Only features whose time (approval month, else designation year) intersects this
+    /// instant or interval: `2005`, `2005-06`, `2005-06-01`, an RFC 3339 date-time, or
+    /// `start/end` with `..` or an empty end for open (`../2005-12-31`). Features without
+    /// a time never match.
+    datetime: Option<String>,
     /// Only features of this point layer (e.g. `clusters`)
     layer: Option<String>,
     /// Only features whose designation contains this text (case-insensitive)
@@ -129,16 +136,42 @@ impl QueryParams {
         out
     }
 
-    /// The `layer`, `kind`, `industry` and `designation` filters of point queries ([`PointFilterDoc`]; blank
-    /// values are absent; values no feature has simply match nothing).
-    pub fn point_filter(&mut self) -> crate::analysis::PointFilter {
+    /// The `layer`, `kind`, `industry`, `designation`, `approval_level` and `datetime`
+    /// filters of point queries ([`PointFilterDoc`]; blank values are absent; values no
+    /// feature has simply match nothing).
+    ///
+    /// # Errors
+    /// [`ApiError::BadParameter`] for a `datetime` that does not parse.
+    pub fn point_filter(&mut self) -> Result<crate::analysis::PointFilter, ApiError> {
         let mut text = |name| self.raw(name).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
-        crate::analysis::PointFilter {
-            layer: text("layer"),
-            kind: text("kind"),
-            industry: text("industry"),
-            designation: text("designation"),
-        }
+        let (layer, kind, industry, designation, approval_level) = (
+            text("layer"),
+            text("kind"),
+            text("industry"),
+            text("designation"),
+            text("approval_level"),
+        );
+        let datetime = self.datetime()?;
+        Ok(crate::analysis::PointFilter {
+            layer,
+            kind,
+            industry,
+            designation,
+            approval_level,
+            datetime,
+        })
+    }
+
+    /// The OGC `datetime` parameter, parsed.
+    ///
+    /// # Errors
+    /// [`ApiError::BadParameter`] naming `datetime`.
+    pub fn datetime(&mut self) -> Result<Option<crate::model::DatetimeFilter>, ApiError> {
+        self.raw("datetime")
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(|v| crate::model::DatetimeFilter::parse(v).map_err(|e| ApiError::bad_parameter("datetime", e)))
+            .transpose()
     }
 
     /// Rejects parameter names no accessor asked for.

@@ -47,7 +47,7 @@ async fn get_nearest(State(s): State<AppState>, mut q: QueryParams) -> Result<im
     let (lon, lat) = q.lon_lat()?;
     let expected = format!("an integer between 1 and {MAX_K}");
     let k = q.optional::<usize>("k", &expected)?.unwrap_or(10);
-    let filter = q.point_filter();
+    let filter = q.point_filter()?;
     q.finish()?;
     let hits = analysis::nearest(&s.atlas, &NearestQuery { lon, lat, k, filter })?;
     Ok(geojson_reply(&hits))
@@ -82,7 +82,7 @@ async fn get_within(State(s): State<AppState>, mut q: QueryParams) -> Result<imp
     if !(1..=MAX_WITHIN_LIMIT).contains(&limit) {
         return Err(ApiError::bad_parameter("limit", format!("limit must be {expected}, got {limit}")));
     }
-    let filter = q.point_filter();
+    let filter = q.point_filter()?;
     q.finish()?;
     let mut hits = analysis::within_radius(
         &s.atlas,

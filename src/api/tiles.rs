@@ -1,9 +1,11 @@
 //! `GET /tiles`, `GET /tiles/{layer}.json` (TileJSON 3.0.0) and
-//! `GET /tiles/{layer}/{z}/{x}/{y}.mvt` (Mapbox Vector Tiles).
+//! `GET /tiles/{layer}/{z}/{x}/{y}.mvt` (Mapbox Vector Tiles; point layers take the point
+//! filters `kind`, `industry`, `approval_level`, `datetime`, `designation`, clustered after
+//! filtering).
 
 use super::AppState;
 use super::error::ApiError;
-use super::params::QueryParams;
+use super::params::{PointFilterDoc, QueryParams};
 use crate::tiles::{self, ADMIN_LAYERS, TileCoord, TileError, TileLayer};
 use axum::Json;
 use axum::Router;
@@ -57,6 +59,7 @@ fn parse_coord(name: &'static str, raw: &str) -> Result<u32, ApiError> {
         ("z" = u32, Path, description = "Zoom 0–16"),
         ("x" = u32, Path, description = "Column, below 2^z"),
         ("y" = u32, Path, description = "Row from the north, below 2^z"),
+        PointFilterDoc,
     ),
     responses(
         (status = 200, description = "The tile", content_type = "application/vnd.mapbox-vector-tile"),
@@ -70,22 +73,26 @@ async fn get_tile(
     State(s): State<AppState>,
     Path((layer, z, x, file)): Path<(String, String, String, String)>,
     headers: HeaderMap,
+    mut q: QueryParams,
 ) -> Result<Response, ApiError> {
+    let filter = q.point_filter()?;
+    q.finish()?;
     let y = file
         .strip_suffix(".mvt")
         .ok_or_else(|| ApiError::NotFound(format!("tiles are {layer}/{z}/{x}/{{y}}.mvt, not {file}")))?;
     tiles::resolve_layer(&s.atlas, &layer)?;
     let t = TileCoord::new(parse_coord("z", &z)?, parse_coord("x", &x)?, parse_coord("y", y)?)?;
-    let key = (layer, t.z, t.x, t.y);
+    // Filtered point tiles are cached apart: the key names the filter too.
+    let key = (format!("{layer}\u{1f}{filter:?}"), t.z, t.x, t.y);
     // Single-flight: concurrent misses for this tile share one encode.
     let bytes = s
         .tile_cache
         .get_or_encode(&key, || {
-            let (atlas, k, cluster) = (s.atlas.clone(), key.clone(), s.cluster);
+            let (atlas, cluster, filter, layer) = (s.atlas.clone(), s.cluster, filter.clone(), layer.clone());
             async move {
                 let fresh = tokio::task::spawn_blocking(move || {
-                    let tile_layer = tiles::resolve_layer(&atlas, &k.0)?;
-                    tiles::encode_tile(&atlas, &k.0, tile_layer, t, cluster)
+                    let tile_layer = tiles::resolve_layer(&atlas, &layer)?;
+                    tiles::encode_tile(&atlas, &layer, tile_layer, t, cluster, &filter)
                 })
                 .await
                 .map_err(|e| ApiError::Internal(e.to_string()))??;
@@ -145,7 +152,7 @@ fn tilejson(s: &AppState, name: &str, base: &str) -> Result<Value, ApiError> {
             let mut fields =
                 json!({"code": "String", "name_zh": "String", "name_pinyin": "String", "area_km2": "Number", "n_total": "Number"});
             if let Some(p) = s.atlas.point_layer(crate::load::DEFAULT_POINT_LAYER) {
-                for ind in p.features().iter().filter_map(|f| f.industry.as_ref()) {
+                for ind in p.features().iter().flat_map(|f| &f.industries) {
                     fields[format!("n_{ind}")] = json!("Number");
                 }
             }
@@ -245,6 +252,7 @@ async fn get_tilesets(State(s): State<AppState>, headers: HeaderMap) -> Result<J
     params(
         ("layer" = String, Path, description = "A point layer, e.g. `clusters`"),
         ("cluster_id" = u64, Query, description = "`cluster_id` of a cluster feature in a tile of this layer"),
+        PointFilterDoc,
     ),
     responses(
         (status = 200, description = "GeoJSON FeatureCollection of the members with `cluster_id`, `point_count`, `zoom` and `expansion_zoom`", body = Object, content_type = "application/geo+json"),
@@ -254,13 +262,14 @@ async fn get_tilesets(State(s): State<AppState>, headers: HeaderMap) -> Result<J
 )]
 async fn get_expand(State(s): State<AppState>, Path(layer): Path<String>, mut q: QueryParams) -> Result<Response, ApiError> {
     let id: u64 = q.required("cluster_id", "a cluster_id from a clusters tile")?;
+    let filter = q.point_filter()?;
     q.finish()?;
     let TileLayer::Points(points) = tiles::resolve_layer(&s.atlas, &layer)? else {
         return Err(ApiError::NotFound(format!(
             "{layer} is not a point layer; only point layers are clustered"
         )));
     };
-    let e = tiles::expand::expand_cluster(points, id, s.cluster)?
+    let e = tiles::expand::expand_cluster(points, id, s.cluster, &filter)?
         .ok_or_else(|| ApiError::NotFound(format!("no cluster {id} in layer {layer}")))?;
     let mut body = crate::geojson_out::feature_collection(
         e.members

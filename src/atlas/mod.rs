@@ -7,7 +7,7 @@
 pub mod names;
 pub mod pip;
 
-use crate::model::{AdminCode, AdminLevel, AdminUnit, PlaceFeature};
+use crate::model::{AdminCode, AdminLevel, AdminUnit, PlaceFeature, TimeSpan};
 use geo::{BoundingRect, MultiPolygon, Point, Simplify};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
@@ -70,6 +70,7 @@ pub struct PointLayer {
     features: Vec<PlaceFeature>,
     tree: RTree<PointEntry>,
     by_id: HashMap<String, usize>,
+    temporal: Option<TimeSpan>,
 }
 
 impl PointLayer {
@@ -82,13 +83,21 @@ impl PointLayer {
             .map(|(i, f)| GeomWithData::new([f.point.x(), f.point.y()], i))
             .collect();
         let by_id = features.iter().enumerate().map(|(i, f)| (f.id.clone(), i)).collect();
+        let temporal = features.iter().filter_map(|f| f.time).reduce(TimeSpan::union);
         Self {
             name: name.into(),
             title: title.into(),
             features,
             tree: RTree::bulk_load(entries),
             by_id,
+            temporal,
         }
+    }
+
+    /// The span of the features' times (computed once), if any feature has one.
+    #[must_use]
+    pub fn temporal_extent(&self) -> Option<TimeSpan> {
+        self.temporal
     }
 
     /// Layer name (`clusters`, or the name given at import).

@@ -164,7 +164,11 @@ fn place_entries(li: usize, layer: &PointLayer) -> impl Iterator<Item = NameEntr
             push_key(&mut keys, py);
         }
         let mut tags = Vec::new();
-        for t in [f.kind.as_deref(), f.industry.as_deref(), Some(layer.name())].into_iter().flatten() {
+        for t in [f.kind.as_deref(), Some(layer.name())]
+            .into_iter()
+            .flatten()
+            .chain(f.industries.iter().map(String::as_str))
+        {
             push_key(&mut tags, t);
         }
         NameEntry {

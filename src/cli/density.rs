@@ -29,6 +29,12 @@ pub struct DensityArgs {
     /// Only this point layer (default: all).
     #[arg(long)]
     pub layer: Option<String>,
+    /// Only development zones of this approval level (national, provincial).
+    #[arg(long)]
+    pub approval_level: Option<String>,
+    /// Only features whose time intersects this OGC datetime (`2005`, `../2005-12-31`).
+    #[arg(long, value_parser = crate::model::DatetimeFilter::parse)]
+    pub datetime: Option<crate::model::DatetimeFilter>,
     /// Most rows to print (0 = all units with at least one matching feature).
     #[arg(short = 'n', long, default_value_t = 0)]
     pub limit: usize,
@@ -52,6 +58,8 @@ pub fn run(args: DensityArgs) -> anyhow::Result<ExitCode> {
             kind: args.kind.clone(),
             industry: args.industry.clone(),
             designation: args.designation.clone(),
+            approval_level: args.approval_level.clone(),
+            datetime: args.datetime,
         },
     };
     let d = density::density(&atlas, &query);

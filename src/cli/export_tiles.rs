@@ -113,7 +113,7 @@ pub fn export(
     bar.set_message(layer.to_owned());
     let mut written = 0;
     for t in &coords {
-        if let Some(bytes) = tiles::encode_tile(atlas, layer, tile_layer, *t, cluster)? {
+        if let Some(bytes) = tiles::encode_tile(atlas, layer, tile_layer, *t, cluster, &crate::analysis::PointFilter::default())? {
             let coord = pmtiles::TileCoord::new(t.z, t.x, t.y).with_context(|| format!("tile {}/{}/{}", t.z, t.x, t.y))?;
             writer
                 .add_tile(coord, &bytes)

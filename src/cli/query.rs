@@ -70,6 +70,7 @@ impl PointArgs {
             kind: self.kind.clone(),
             industry: self.industry.clone(),
             designation: self.designation.clone(),
+            ..PointFilter::default()
         }
     }
 }
@@ -212,7 +213,7 @@ pub fn render_hits(hits: &[Hit<'_>], json: bool) -> String {
                 format!("{:.3}", h.distance_m / 1000.0),
                 f.id.clone(),
                 f.name_zh.clone(),
-                f.industry.clone().unwrap_or_default(),
+                f.industry().unwrap_or_default().to_owned(),
                 county.map_or_else(|| f.county_code.map(|c| c.to_string()).unwrap_or_default(), str::to_owned),
             ]
         })

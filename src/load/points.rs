@@ -1,7 +1,7 @@
 //! Point layers stored as GeoJSON FeatureCollections (`geodata/*.geojson`).
 
 use super::error::{LoadError, LoadResult};
-use crate::model::{AdminCode, PlaceFeature};
+use crate::model::{AdminCode, PlaceFeature, TimeSpan, YearMonth};
 use serde_json::{Map, Value};
 use std::path::Path;
 
@@ -76,7 +76,8 @@ pub fn place_from_geojson(f: &Value) -> Result<PlaceFeature, String> {
         name_zh: text("name_zh").ok_or_else(|| format!("feature '{id}' has no name_zh"))?,
         name_en: text("name_en"),
         kind: text("kind"),
-        industry: text("industry"),
+        industries: industries(&properties),
+        time: feature_time(&properties),
         county_code: code("county_code")?,
         prefecture_code: code("prefecture_code")?,
         province_code: code("province_code")?,
@@ -84,6 +85,39 @@ pub fn place_from_geojson(f: &Value) -> Result<PlaceFeature, String> {
         id,
         properties,
     })
+}
+
+/// The industry tags: the `industries` array if present, else the `industry` text.
+fn industries(properties: &Map<String, Value>) -> Vec<String> {
+    match properties.get("industries") {
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        _ => properties
+            .get("industry")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(|s| vec![s.to_owned()])
+            .unwrap_or_default(),
+    }
+}
+
+/// A feature's time: its `approved` month (`YYYY-MM`), else its `designation_year` as the
+/// whole year.
+fn feature_time(properties: &Map<String, Value>) -> Option<TimeSpan> {
+    let approved = properties.get("approved").and_then(Value::as_str).and_then(YearMonth::parse_iso);
+    let year = || {
+        properties
+            .get("designation_year")
+            .and_then(Value::as_u64)
+            .and_then(|y| u16::try_from(y).ok())
+            .filter(|y| (1000..=9999).contains(y))
+            .map(TimeSpan::year)
+    };
+    approved.map(YearMonth::span).or_else(year)
 }
 
 /// The `(lon, lat)` of a GeoJSON Feature whose geometry is a Point (not range-checked).

@@ -2,6 +2,8 @@
 
 pub mod admin;
 pub mod place;
+pub mod time;
 
 pub use admin::{AdminCode, AdminLevel, AdminUnit, InvalidAdminCode};
 pub use place::{PlaceFeature, Precision};
+pub use time::{DatetimeFilter, Day, TimeSpan, YearMonth};

@@ -1,6 +1,6 @@
 //! Point features: clusters, parks and towns (the default layer) and users' imported points.
 
-use super::AdminCode;
+use super::{AdminCode, TimeSpan};
 use geo::Point;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -79,8 +79,10 @@ pub struct PlaceFeature {
     pub name_en: Option<String>,
     /// `cluster`, `park` or `town` in the default layer; free in imported layers.
     pub kind: Option<String>,
-    /// Industry tag (`foundry`, `ceramics`, …).
-    pub industry: Option<String>,
+    /// Industry tags (`foundry`, `ceramics`, …), the primary one first; empty when none.
+    pub industries: Vec<String>,
+    /// When the feature came into being (approval month, else designation year), if known.
+    pub time: Option<TimeSpan>,
     /// Containing county, if resolved.
     pub county_code: Option<AdminCode>,
     /// Containing prefecture, if resolved.
@@ -91,4 +93,18 @@ pub struct PlaceFeature {
     pub precision: Precision,
     /// All properties as stored, including the ones above.
     pub properties: Map<String, Value>,
+}
+
+impl PlaceFeature {
+    /// The primary industry tag, if any.
+    #[must_use]
+    pub fn industry(&self) -> Option<&str> {
+        self.industries.first().map(String::as_str)
+    }
+
+    /// Whether `tag` is among the feature's industries (ASCII case-insensitive).
+    #[must_use]
+    pub fn has_industry(&self, tag: &str) -> bool {
+        self.industries.iter().any(|t| t.eq_ignore_ascii_case(tag))
+    }
 }

@@ -1,6 +1,7 @@
 //! Expanding a grid cluster (`cluster_id` of a clusters tile) into its member points.
 
 use super::{CLUSTER_MAX_ZOOM, ClusterOptions, EXTENT, TileCoord, TileError};
+use crate::analysis::PointFilter;
 use crate::atlas::PointLayer;
 use crate::model::PlaceFeature;
 
@@ -62,14 +63,19 @@ fn global_cell(z: u8, f: &PlaceFeature, cluster: ClusterOptions) -> Option<(u64,
 ///
 /// # Errors
 /// [`TileError::BadCoord`] (parameter `cluster_id`) when the id cannot be a cluster id.
-pub fn expand_cluster(layer: &PointLayer, id: u64, cluster: ClusterOptions) -> Result<Option<ClusterExpansion<'_>>, TileError> {
+pub fn expand_cluster<'a>(
+    layer: &'a PointLayer,
+    id: u64,
+    cluster: ClusterOptions,
+    filter: &PointFilter,
+) -> Result<Option<ClusterExpansion<'a>>, TileError> {
     let (tile, cell) = decode(id, cluster)?;
     let (min, max) = tile.envelope(1.0);
     let mut members: Vec<&PlaceFeature> = layer
         .tree()
         .locate_in_envelope(&rstar::AABB::from_corners(min, max))
         .map(|e| &layer.features()[e.data])
-        .filter(|f| cell_in(tile, f, cluster) == Some(cell))
+        .filter(|f| filter.matches(f) && cell_in(tile, f, cluster) == Some(cell))
         .collect();
     if members.len() < 2 {
         return Ok(None);

@@ -10,6 +10,7 @@
 pub mod cache;
 pub mod expand;
 
+use crate::analysis::PointFilter;
 use crate::analysis::density::assigned_unit;
 use crate::atlas::{Atlas, PointLayer};
 use crate::model::{AdminLevel, AdminUnit, PlaceFeature};
@@ -271,6 +272,7 @@ pub fn encode_tile(
     layer: TileLayer<'_>,
     t: TileCoord,
     cluster: ClusterOptions,
+    filter: &PointFilter,
 ) -> Result<Option<Vec<u8>>, TileError> {
     let mut b = LayerBuilder::default();
     let mut labels = LayerBuilder::default();
@@ -279,8 +281,8 @@ pub fn encode_tile(
             admin_features(atlas, level, t, &mut b)?;
             admin_labels(atlas, level, t, &mut labels);
         }
-        TileLayer::Points(p) if t.z >= CLUSTER_MAX_ZOOM => point_features(p, t, &mut b)?,
-        TileLayer::Points(p) => cluster_features(p, t, cluster, &mut b)?,
+        TileLayer::Points(p) if t.z >= CLUSTER_MAX_ZOOM => point_features(p, t, filter, &mut b)?,
+        TileLayer::Points(p) => cluster_features(p, t, cluster, filter, &mut b)?,
     }
     if b.features.is_empty() {
         return Ok(None);
@@ -368,7 +370,7 @@ fn industry_counts(atlas: &Atlas, level: AdminLevel) -> HashMap<String, BTreeMap
         if let Some(u) = assigned_unit(atlas, level, f) {
             let m = out.entry(u.code.to_string()).or_default();
             *m.entry("n_total".into()).or_default() += 1;
-            if let Some(ind) = &f.industry {
+            for ind in &f.industries {
                 *m.entry(format!("n_{ind}")).or_default() += 1;
             }
         }
@@ -470,10 +472,13 @@ fn point_feature(px: [f64; 2]) -> tile::Feature {
     }
 }
 
-fn point_features(layer: &PointLayer, t: TileCoord, b: &mut LayerBuilder) -> Result<(), TileError> {
+fn point_features(layer: &PointLayer, t: TileCoord, filter: &PointFilter, b: &mut LayerBuilder) -> Result<(), TileError> {
     let (min, max) = t.envelope(BUFFER);
     for e in layer.tree().locate_in_envelope(&rstar::AABB::from_corners(min, max)) {
         let f = &layer.features()[e.data];
+        if !filter.matches(f) {
+            continue;
+        }
         b.push(point_feature(t.lonlat_to_pixel(f.point.x(), f.point.y())), point_props(f));
     }
     Ok(())
@@ -524,7 +529,13 @@ pub(crate) fn cluster_id(t: TileCoord, cell: (u32, u32), cluster: ClusterOptions
     ((gy * world_cells + gx) << 5) | u64::from(t.z)
 }
 
-fn cluster_features(layer: &PointLayer, t: TileCoord, cluster: ClusterOptions, b: &mut LayerBuilder) -> Result<(), TileError> {
+fn cluster_features(
+    layer: &PointLayer,
+    t: TileCoord,
+    cluster: ClusterOptions,
+    filter: &PointFilter,
+    b: &mut LayerBuilder,
+) -> Result<(), TileError> {
     // Grid clustering written here: supercluster-style greedy clustering has no maintained
     // Rust crate in this tree, and a fixed grid makes every cell belong to one tile.
     let (min, max) = t.envelope(1.0);
@@ -532,6 +543,9 @@ fn cluster_features(layer: &PointLayer, t: TileCoord, cluster: ClusterOptions, b
     let mut cells: BTreeMap<(u32, u32), Vec<Member<'_>>> = BTreeMap::new();
     for e in layer.tree().locate_in_envelope(&rstar::AABB::from_corners(min, max)) {
         let f = &layer.features()[e.data];
+        if !filter.matches(f) {
+            continue;
+        }
         let px = t.lonlat_to_pixel(f.point.x(), f.point.y());
         if !(0.0..side).contains(&px[0]) || !(0.0..side).contains(&px[1]) {
             continue; // owned by a neighbouring tile
@@ -566,7 +580,7 @@ fn cluster_features(layer: &PointLayer, t: TileCoord, cluster: ClusterOptions, b
 fn top_industries<'a>(features: impl Iterator<Item = &'a PlaceFeature>) -> String {
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for f in features {
-        if let Some(i) = &f.industry {
+        for i in &f.industries {
             *counts.entry(i.as_str()).or_default() += 1;
         }
     }

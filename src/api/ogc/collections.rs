@@ -43,12 +43,21 @@ pub fn collection_doc(atlas: &Atlas, c: Collection<'_>, base: &Base) -> Value {
     ];
     links.dedup();
     let bbox = c.extent(atlas).map_or_else(Vec::new, |b| vec![b]);
+    let mut extent = json!({"spatial": {"bbox": bbox, "crs": CRS84}});
+    if let Collection::Points(layer) = c {
+        if let Some(t) = layer.temporal_extent() {
+            extent["temporal"] = json!({
+                "interval": [[format!("{}T00:00:00Z", t.start), format!("{}T23:59:59Z", t.end)]],
+                "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
+            });
+        }
+    }
     json!({
         "id": id,
         "title": c.title(),
         "description": c.description(),
         "itemType": "feature",
-        "extent": {"spatial": {"bbox": bbox, "crs": CRS84}},
+        "extent": extent,
         "crs": OutputCrs::ALL.map(OutputCrs::uri),
         "storageCrs": CRS84,
         "numberOfFeatures": c.len(atlas),

@@ -3,9 +3,11 @@
 //!
 //! Notes on the standard's choices made here: a `limit` above
 //! [`features::MAX_LIMIT`] is clamped to it (OGC API – Features 1.0 §7.15.3); `datetime`
-//! is accepted and ignored because no collection has a temporal extent (every feature is
-//! current); any other parameter name must be a queryable property (`?industry=foundry`,
-//! Part 3 "queryables as query parameters"), else 400.
+//! filters point layers on each feature's time (its approval month, else its designation
+//! year; a feature without one never matches) and is ignored by the admin collections,
+//! which have no temporal extent; any other parameter name must be a queryable property
+//! (`?industry=foundry` matches a feature carrying the tag among its `industries`; Part 3
+//! "queryables as query parameters"), else 400.
 
 use super::collections::find;
 use super::links::{Base, GEOJSON, HTML, link, segment, self_and_alternate, with_query};
@@ -139,7 +141,7 @@ fn parse_selection(q: &mut QueryParams, c: Collection<'_>) -> Result<(Selection,
     let bbox = q.raw("bbox").map(|b| parse_bbox(b, &bbox_crs)).transpose()?;
     let limit = parse_limit(q)?;
     let offset: usize = q.optional("offset", "a whole number from 0")?.unwrap_or(0);
-    let _ignored = q.raw("datetime");
+    let datetime = q.datetime()?;
     let properties = parse_properties(q, c)?;
     let filter = parse_filter_params(q, c)?;
     let equals = q.take_remaining(); // last: every other parameter must be read before
@@ -150,6 +152,7 @@ fn parse_selection(q: &mut QueryParams, c: Collection<'_>) -> Result<(Selection,
             offset,
             limit,
             filter,
+            datetime,
         },
         properties,
     ))
@@ -218,7 +221,7 @@ fn page_links(base: &Base, c: &str, uri: &Uri, fmt: Format, sel: &Selection, mat
         ("bbox-crs" = Option<String>, Query, description = "CRS URI of `bbox` (default CRS84)"),
         ("limit" = Option<usize>, Query, description = "Page size (default 100; values above 10,000 are clamped)", minimum = 1),
         ("offset" = Option<usize>, Query, description = "Features to skip (default 0)", minimum = 0),
-        ("datetime" = Option<String>, Query, description = "Accepted and ignored (no temporal extent)"),
+        ("datetime" = Option<String>, Query, description = "Point layers: features whose time (approval month, else designation year) intersects this instant or interval (`2005`, `2005-06-01`, RFC 3339 date-time, `../2005-12-31`, `1992-01-01/..`); features without a time are left out. Admin collections have no time and ignore it"),
         ("properties" = Option<String>, Query, description = "Comma-separated property names to return (default: all)"),
         ("filter" = Option<String>, Query, description = "CQL2 filter expression, e.g. `industry='foundry'`"),
         ("filter-lang" = Option<String>, Query, description = "`cql2-text` (default) or `cql2-json`"),
