@@ -68,6 +68,15 @@ impl GazetteerIndex {
         self.places.is_empty()
     }
 
+    /// Every indexed place with the county its point lies in.
+    pub fn indexed(&self) -> impl Iterator<Item = (AdminCode, &GazetteerPlace)> {
+        let mut counties: Vec<&AdminCode> = self.by_county.keys().collect();
+        counties.sort_unstable();
+        counties
+            .into_iter()
+            .flat_map(move |c| self.by_county[c].iter().map(move |&i| (*c, &self.places[i])))
+    }
+
     /// The places whose point lies in the county `code`.
     pub fn in_county(&self, code: AdminCode) -> impl Iterator<Item = &GazetteerPlace> {
         self.by_county.get(&code).into_iter().flatten().map(|&i| &self.places[i])
@@ -89,6 +98,14 @@ pub enum LocationMethod {
     ProvincePoint,
     /// The representative point of the first of several listed units.
     FirstListedUnit,
+    /// A county named in the entity's own name (its county point).
+    CountyInName,
+    /// A renamed, merged or abbreviated unit of the reviewed alias table (its county point).
+    AdminAlias,
+    /// Only a prefecture named in the entity's own name (its prefecture point).
+    PrefectureInName,
+    /// Nothing finer than the given province (its province point).
+    ProvinceOnly,
 }
 
 impl LocationMethod {
@@ -102,6 +119,10 @@ impl LocationMethod {
             LocationMethod::PrefecturePoint => "prefecture_point",
             LocationMethod::ProvincePoint => "province_point",
             LocationMethod::FirstListedUnit => "first_listed_unit",
+            LocationMethod::CountyInName => "county_in_name",
+            LocationMethod::AdminAlias => "admin_alias",
+            LocationMethod::PrefectureInName => "prefecture_in_name",
+            LocationMethod::ProvinceOnly => "province_only",
         }
     }
 }

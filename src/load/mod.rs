@@ -1,11 +1,14 @@
 //! Geodata files → validated in-memory data. The only module (with `prepare`) doing file IO.
 
+pub mod admin_aliases;
 pub mod atomic;
 pub mod clusters_csv;
+pub mod devzones;
 pub mod error;
 pub mod fgb;
 pub mod gazetteer;
 pub mod import;
+pub mod industry_vocabulary;
 pub mod points;
 
 pub use error::{LoadError, LoadResult};
