@@ -5,7 +5,7 @@
 mod common;
 
 use cluster_atlas::analysis::reverse_geocode;
-use cluster_atlas::cli::build_clusters::{build_clusters, load_admin_atlas, load_gazetteer};
+use cluster_atlas::cli::build_clusters::{build_clusters, load_admin_atlas, load_gazetteer, read_catalogue};
 use cluster_atlas::load::clusters_csv::read_clusters_csv;
 use cluster_atlas::load::import::encode_layer;
 use cluster_atlas::model::{AdminLevel, Precision};
@@ -131,7 +131,9 @@ fn every_csv_column_and_the_placement_properties_are_present() {
         "province_codes",
         "geonames_id",
         "geonames_name",
+        "industries",
     ]);
+    expected.extend(cluster_atlas::cli::build_clusters::CATALOGUE_KEYS);
     expected.sort_unstable();
     for f in layer()["features"].as_array().unwrap() {
         let mut keys: Vec<&str> = f["properties"].as_object().unwrap().keys().map(String::as_str).collect();
@@ -170,7 +172,11 @@ fn multi_unit_rows_keep_every_code_and_use_the_first_unit() {
 fn every_feature_is_consistent_with_the_atlas() {
     let atlas = common::atlas();
     let layer = atlas.point_layer("clusters").unwrap();
-    assert_eq!(layer.features().len(), 292);
+    assert_eq!(
+        layer.features().len(),
+        291 + 2_543 - 137,
+        "curated rows (one pair merged) and the unmerged zones"
+    );
     for f in layer.features() {
         let (lon, lat) = (f.point.x(), f.point.y());
         let expect_level = match f.precision {
@@ -203,10 +209,18 @@ fn rebuild_reproduces_the_committed_layer_and_lists_unresolved_names() {
     assert_eq!(gazetteer.len(), 15_068);
     let rows = read_clusters_csv(&dir.join("sources/clusters.csv")).unwrap();
     assert_eq!(rows.len(), 292);
-    let built = build_clusters(&atlas, &gazetteer, &rows);
+    let catalogue = read_catalogue(&atlas, &dir.join("sources")).unwrap();
+    let built = build_clusters(&atlas, &gazetteer, &rows, Some(&catalogue));
     let unresolved: Vec<(&str, &str)> = built.unresolved.iter().map(|(id, u)| (id.as_str(), u.name.as_str())).collect();
     assert_eq!(unresolved, EXPECTED_UNRESOLVED);
     assert!(built.unplaced.is_empty());
+    assert!(built.link_problems.is_empty() && built.unmapped_terms.is_empty());
+    assert_eq!(built.zone_precision.values().sum::<usize>(), 2_543);
+    assert_eq!(
+        built.merged.len(),
+        137,
+        "curated rows merged with a zone (changsha-edz stands for two)"
+    );
     let committed = std::fs::read_to_string(dir.join("clusters.geojson")).unwrap();
     assert!(
         encode_layer(&built.features) == committed,
@@ -243,7 +257,7 @@ fn unknown_names_are_reported_and_fall_back_and_renamed_units_resolve() {
     std::fs::write(&path, format!("{header}\r\n{}\r\n", rows.join("\r\n"))).unwrap();
     let atlas = common::atlas();
     let gazetteer = load_gazetteer(&atlas, &common::geodata_dir().join("sources/geonames-cn.tsv")).unwrap();
-    let built = build_clusters(&atlas, &gazetteer, &read_clusters_csv(&path).unwrap());
+    let built = build_clusters(&atlas, &gazetteer, &read_clusters_csv(&path).unwrap(), None);
     let unresolved: Vec<(&str, AdminLevel, &str)> = built
         .unresolved
         .iter()

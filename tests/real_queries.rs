@@ -29,8 +29,11 @@ async fn botou_foundry_cluster_is_nearest_to_botou() {
     assert_eq!(r.content_type(), "application/geo+json");
     let features = r.json["features"].as_array().unwrap();
     assert_eq!(features.len(), 3);
+    // The cluster and the 泊头 development zone share the county's point: both come first.
     let first = &features[0];
-    assert_eq!(first["id"], "botou-casting");
+    let tied: Vec<&str> = features[..2].iter().map(|f| f["id"].as_str().unwrap()).collect();
+    assert!(tied.contains(&"botou-casting"), "{tied:?}");
+    assert_eq!(features[0]["properties"]["distance_m"], features[1]["properties"]["distance_m"]);
     assert_eq!(first["properties"]["layer"], "clusters");
     assert_eq!(first["properties"]["county_code"], "130981");
     let c = &first["geometry"]["coordinates"];
@@ -43,13 +46,29 @@ async fn botou_foundry_cluster_is_nearest_to_botou() {
 
 #[tokio::test]
 async fn nearest_foundry_from_beijing_is_botou_and_within_agrees() {
-    let r = get("/nearest?lon=116.3975&lat=39.9087&k=1&industry=foundry").await;
-    assert_eq!(ids(&r), ["botou-casting"]);
+    // The foundry features of 泊头市 (the cluster and the development zone) share its point.
+    let botou: Vec<String> = common::atlas()
+        .point_layer("clusters")
+        .unwrap()
+        .features()
+        .iter()
+        .filter(|f| f.has_industry("foundry") && f.county_code.is_some_and(|c| c.to_string() == "130981"))
+        .map(|f| f.id.clone())
+        .collect();
+    assert!(botou.contains(&"botou-casting".to_owned()), "{botou:?}");
+    let r = get(&format!("/nearest?lon=116.3975&lat=39.9087&k={}&industry=foundry", botou.len())).await;
+    let mut near = ids(&r);
+    near.sort_unstable();
+    let mut want: Vec<&str> = botou.iter().map(String::as_str).collect();
+    want.sort_unstable();
+    assert_eq!(near, want);
     let d = r.json["features"][0]["properties"]["distance_m"].as_f64().unwrap();
     // Everything /within returns for a radius just over that distance includes it, and
     // every foundry cluster /within finds is at least that far.
     let w = get(&format!("/within?lon=116.3975&lat=39.9087&radius_m={}&industry=foundry", d + 1.0)).await;
-    assert_eq!(ids(&w), ["botou-casting"]);
+    let mut within = ids(&w);
+    within.sort_unstable();
+    assert_eq!(within, want);
     let w = get(&format!("/within?lon=116.3975&lat=39.9087&radius_m={}&industry=foundry", d - 1.0)).await;
     assert!(ids(&w).is_empty());
 }
@@ -83,7 +102,7 @@ async fn search_liling_finds_the_city_and_its_ceramics() {
     assert!(
         ceramics
             .iter()
-            .all(|f| f["properties"]["name_zh"].as_str().unwrap().starts_with("醴陵"))
+            .all(|f| f["properties"]["name_zh"].as_str().unwrap().contains("醴陵"))
     );
 }
 
@@ -118,14 +137,18 @@ fn cli_query_prints_a_table_or_geojson() {
     assert_eq!(lines.len(), 4, "{text}");
     assert!(lines[0].starts_with("rank  km"), "{text}");
     assert!(
-        lines[1].starts_with("1 ") && lines[1].contains("botou-casting") && lines[1].contains("泊头"),
+        lines[1..3].iter().any(|l| l.contains("botou-casting")) && lines[1].starts_with("1 ") && lines[1].contains("泊头"),
         "{text}"
     );
 
     let out = cli(&["nearest", "--lon", "116.578", "--lat", "38.076", "-k", "3", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["type"], "FeatureCollection");
-    assert_eq!(v["features"][0]["id"], "botou-casting");
+    let first_two: Vec<&str> = v["features"].as_array().unwrap()[..2]
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert!(first_two.contains(&"botou-casting"), "{first_two:?}");
 
     let out = cli(&["search", "bo tou", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
