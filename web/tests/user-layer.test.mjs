@@ -34,7 +34,8 @@ try {
   // Unticking the layer hides it.
   await page.uncheck(`#user-layers li[data-user-layer="${layer}"] input`);
   await idle();
-  assert.equal(await page.evaluate((id) => window.atlas.map.queryRenderedFeatures({layers: [`${id}-points`]}).length, `user-${layer}`), 0);
+  // Hiding a layer loads nothing, so the page is idle at once; the next frame stops drawing it.
+  await page.waitForFunction((id) => window.atlas.map.queryRenderedFeatures({layers: [`${id}-points`]}).length === 0, `user-${layer}`, {timeout: 10_000});
   await page.screenshot({path: join(shots, '06-user-layer.png')});
   assert.deepEqual(problems, []);
   console.log(`ok - imported layer ${layer} drawn, clickable and hideable`);
