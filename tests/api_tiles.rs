@@ -90,6 +90,50 @@ async fn z6_tile_holds_botou_with_its_properties() {
 }
 
 #[tokio::test]
+async fn admin_tile_industry_counts_agree_with_density() {
+    // A zone with several industries counts once in each n_<industry>, as in /density.
+    let t = TileCoord::containing(6, 116.578, 38.076);
+    let layer = decode(&get(&format!("/tiles/counties/{}/{}/{}.mvt", t.z, t.x, t.y)).await.bytes);
+    for industry in ["foundry", "equipment-manufacturing", "automotive", "biomedicine"] {
+        let d = get(&format!("/density?level=county&industry={industry}&geometry=false")).await;
+        let counts: std::collections::HashMap<&str, u64> = d.json["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| (f["properties"]["code"].as_str().unwrap(), f["properties"]["count"].as_u64().unwrap()))
+            .collect();
+        let mut nonzero = 0;
+        for i in 0..layer.features.len() {
+            let code = prop(&layer, i, "code").unwrap().string_value.clone().unwrap();
+            let n = prop(&layer, i, &format!("n_{industry}")).and_then(|v| v.uint_value).unwrap_or(0);
+            assert_eq!(n, counts.get(code.as_str()).copied().unwrap_or(0), "{industry} in {code}");
+            nonzero += usize::from(n > 0);
+        }
+        assert!(nonzero > 0, "{industry}: some county of the tile has one");
+    }
+}
+
+#[tokio::test]
+async fn point_tiles_are_filtered_on_the_server_like_items() {
+    // z0 holds every point once (clustered): its points add up to the filtered count.
+    let total = |bytes: &[u8]| -> u64 {
+        let layer = decode(bytes);
+        (0..layer.features.len())
+            .map(|i| prop(&layer, i, "point_count").and_then(|v| v.uint_value.or(v.int_value.map(|n| n as u64))).unwrap_or(1))
+            .sum()
+    };
+    for filter in ["industry=foundry", "kind=park&approval_level=national", "industry=automotive&datetime=../2005-12-31"] {
+        let items = get(&format!("/collections/clusters/items?limit=1&{filter}")).await;
+        let r = get(&format!("/tiles/clusters/0/0/0.mvt?{filter}")).await;
+        assert_eq!(r.status, 200, "{filter}");
+        assert_eq!(total(&r.bytes), items.json["numberMatched"].as_u64().unwrap(), "{filter}");
+    }
+    let all = get("/tiles/clusters/0/0/0.mvt").await;
+    assert_eq!(total(&all.bytes), common::atlas().point_layer("clusters").unwrap().features().len() as u64);
+    assert_problem(&get("/tiles/clusters/0/0/0.mvt?datetime=soon").await, 400, Some("datetime"));
+}
+
+#[tokio::test]
 async fn gdal_reads_the_tile() {
     let t = TileCoord::containing(6, 116.578, 38.076);
     let r = get(&format!("/tiles/counties/{}/{}/{}.mvt", t.z, t.x, t.y)).await;
