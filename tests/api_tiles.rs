@@ -100,7 +100,12 @@ async fn admin_tile_industry_counts_agree_with_density() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|f| (f["properties"]["code"].as_str().unwrap(), f["properties"]["count"].as_u64().unwrap()))
+            .map(|f| {
+                (
+                    f["properties"]["code"].as_str().unwrap(),
+                    f["properties"]["count"].as_u64().unwrap(),
+                )
+            })
             .collect();
         let mut nonzero = 0;
         for i in 0..layer.features.len() {
@@ -119,17 +124,28 @@ async fn point_tiles_are_filtered_on_the_server_like_items() {
     let total = |bytes: &[u8]| -> u64 {
         let layer = decode(bytes);
         (0..layer.features.len())
-            .map(|i| prop(&layer, i, "point_count").and_then(|v| v.uint_value.or(v.int_value.map(|n| n as u64))).unwrap_or(1))
+            .map(|i| {
+                prop(&layer, i, "point_count")
+                    .and_then(|v| v.uint_value.or(v.int_value.map(|n| n as u64)))
+                    .unwrap_or(1)
+            })
             .sum()
     };
-    for filter in ["industry=foundry", "kind=park&approval_level=national", "industry=automotive&datetime=../2005-12-31"] {
+    for filter in [
+        "industry=foundry",
+        "kind=park&approval_level=national",
+        "industry=automotive&datetime=../2005-12-31",
+    ] {
         let items = get(&format!("/collections/clusters/items?limit=1&{filter}")).await;
         let r = get(&format!("/tiles/clusters/0/0/0.mvt?{filter}")).await;
         assert_eq!(r.status, 200, "{filter}");
         assert_eq!(total(&r.bytes), items.json["numberMatched"].as_u64().unwrap(), "{filter}");
     }
     let all = get("/tiles/clusters/0/0/0.mvt").await;
-    assert_eq!(total(&all.bytes), common::atlas().point_layer("clusters").unwrap().features().len() as u64);
+    assert_eq!(
+        total(&all.bytes),
+        common::atlas().point_layer("clusters").unwrap().features().len() as u64
+    );
     assert_problem(&get("/tiles/clusters/0/0/0.mvt?datetime=soon").await, 400, Some("datetime"));
 }
 

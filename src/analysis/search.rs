@@ -161,7 +161,7 @@ fn resolve<'a>(atlas: &'a Atlas, target: NameTarget, matched: MatchKind) -> Opti
 /// use cluster_atlas::{analysis::search, atlas::{Atlas, PointLayer}, model::*};
 /// let f = PlaceFeature {
 ///     id: "botou-casting".into(), point: geo::Point::new(116.57, 38.07), name_zh: "泊头铸造产业集群".into(),
-///     name_en: Some("Botou foundry cluster".into()), kind: Some("cluster".into()), industry: Some("foundry".into()),
+///     name_en: Some("Botou foundry cluster".into()), kind: Some("cluster".into()), industries: vec!["foundry".into()], time: None,
 ///     county_code: None, prefecture_code: None, province_code: None, precision: Precision::Town,
 ///     properties: Default::default(),
 /// };
