@@ -75,8 +75,16 @@ window.addEventListener('unhandledrejection', (e) => showError(e.reason));
 // ---- data: requests cached by their parameters (failures are not cached) --------------------
 
 const query = (key) => Object.fromEntries(new URLSearchParams(key));
-/** Items of the default layer matching a filter (key: paramsKey of its parameters). */
-const itemsOf = memo((key) => getJSON('collections/clusters/items', {...query(key), limit: 10000}), 60);
+/**
+ * Items of the default layer matching a filter (key: paramsKey of its parameters; '' is the
+ * whole layer, read in full once). A filter asks the server for the matching ids only and
+ * shares the whole layer's feature objects.
+ */
+const itemsOf = memo(async (key) => {
+  if (!key) return getJSON('collections/clusters/items', {limit: 10000});
+  const fc = await getJSON('collections/clusters/items', {...query(key), limit: 10000, properties: 'id'});
+  return {...fc, features: fc.features.map((f) => layer.byId.get(f.properties.id) || f)};
+}, 40);
 /** /density answers with every unit and no geometry (key: paramsKey of densityParams). */
 const densityOf = memo((key) => getJSON('density', {...query(key), all: 'true', geometry: 'false'}), 40);
 /** Names and areas of every unit of a level (a /density answer without filters). */
