@@ -8,16 +8,18 @@ import {apiUrl, getJSON, isAbort, onPendingChange} from './api.js';
 import {hoverLabel, paintDensity, showLevel} from './choropleth.js';
 import {toCsv} from './csv.js';
 import {h, fill} from './dom.js';
+import {densityOf, densityParams, layer, loadLayer, shownOf, unitsOf} from './data.js';
 import {countIndustries, filterParams, hasIndustry, paramsKey} from './filters.js';
 import {formatHash, parseHash, parseSel} from './hash.js';
 import {MEASURE_LABEL, renderLegend} from './legend.js';
 import {findNear, formatNear, listNear, nearGeometry, parseNear} from './near.js';
 import {showClusterMembers, showFeature, showMessage, showUnit} from './panels.js';
-import {memo, part} from './parts.js';
+import {part} from './parts.js';
 import {industryLabel, renderIndustryOptions, renderPointsLegend, renderShownCount} from './points.js';
 import {setupSearch} from './search.js';
-import {LEVELS, buildStyle, industryColors, pointColors, pointTilesUrl, userLayerStyle} from './style.js';
+import {LEVELS, buildStyle, pointColors, pointTilesUrl} from './style.js';
 import {setupTimeline} from './timeline.js';
+import {addUserLayers} from './userlayers.js';
 
 const CHINA = [[73.5, 17.5], [135.1, 53.6]];
 const ZOOM_FOR = {province: 5, prefecture: 6.5, county: 8, cluster: 9.5, park: 9.5, town: 9.5};
@@ -25,7 +27,6 @@ const ZOOM_FOR = {province: 5, prefecture: 6.5, county: 8, cluster: 9.5, park: 9
 const POINT_LAYERS = ['clusters-circles', 'clusters-points'];
 /** The point layer (collection id) each point source draws. */
 const LAYER_OF_SOURCE = {clusters: 'clusters'};
-const ADMIN_COLLECTIONS = new Set(['provinces', 'prefectures', 'counties']);
 const EMPTY = {type: 'FeatureCollection', features: []};
 const KIND_LABEL = {cluster: 'clusters', park: 'development zones', town: 'towns'};
 const APPROVAL_LABEL = {national: 'national', provincial: 'provincial'};
@@ -47,8 +48,6 @@ const ui = {
 let state = parseHash(location.hash);
 /** The map, once made. */
 let map = null;
-/** The whole default layer, read once at start: industries with colours, features by id, count. */
-const layer = {colored: [], byId: new globalThis.Map(), total: 0};
 
 // ---- status and errors ---------------------------------------------------------------------
 
@@ -71,34 +70,6 @@ onPendingChange((n) => {
 });
 $('error-close').addEventListener('click', () => { ui.error.hidden = true; });
 window.addEventListener('unhandledrejection', (e) => showError(e.reason));
-
-// ---- data: requests cached by their parameters (failures are not cached) --------------------
-
-const query = (key) => Object.fromEntries(new URLSearchParams(key));
-/**
- * Items of the default layer matching a filter (key: paramsKey of its parameters; '' is the
- * whole layer, read in full once). A filter asks the server for the matching ids only and
- * shares the whole layer's feature objects.
- */
-const itemsOf = memo(async (key) => {
-  if (!key) return getJSON('collections/clusters/items', {limit: 10000});
-  const fc = await getJSON('collections/clusters/items', {...query(key), limit: 10000, properties: 'id'});
-  return {...fc, features: fc.features.map((f) => layer.byId.get(f.properties.id) || f)};
-}, 40);
-/** /density answers with every unit and no geometry (key: paramsKey of densityParams). */
-const densityOf = memo((key) => getJSON('density', {...query(key), all: 'true', geometry: 'false'}), 40);
-/** Names and areas of every unit of a level (a /density answer without filters). */
-const namesOf = memo((level) => getJSON('density', {level, all: 'true', geometry: 'false'}), 3);
-
-/** The /density question of the choropleth: the default layer under the state's filters. */
-const densityParams = (s) => ({level: s.level, measure: s.measure, method: s.method, layer: 'clusters', ...filterParams(s)});
-/** Features matching every filter but the industry (the industry list counts them). */
-const shownOf = (s) => itemsOf(paramsKey(filterParams(s, {industry: false})));
-/** Units of `level` with the choropleth's values when it shows that level (else values null). */
-async function unitsOf(level, s) {
-  if (level === s.level) return (await densityOf(paramsKey(densityParams(s)))).features;
-  return (await namesOf(level)).features.map((f) => ({...f, properties: {...f.properties, value: null}}));
-}
 
 /** What the filters say, for the legend title: "铸造 · foundry · national · development zones · ≤ 2000". */
 function filterLabel(s) {
@@ -179,7 +150,7 @@ const drawShown = part((s) => paramsKey(filterParams(s)), async (s, {current}) =
 });
 
 const drawChoropleth = part((s) => paramsKey(densityParams(s)), async (s, {current}) => {
-  const d = await densityOf(paramsKey(densityParams(s)));
+  const d = await densityOf(s);
   if (!current()) return;
   paintDensity(map, d);
   renderLegend(ui.legend, d, {industryLabel: filterLabel(s), onUnit: (level, code) => update({sel: `${level}:${code}`}, {fly: true})});
@@ -320,35 +291,6 @@ function onMapClick(e) {
   update({near, ...(unit ? {sel: `${state.level}:${unit.properties.code}`} : {})});
 }
 
-/** Imported point layers (every collection but the boundaries and the default layer), each
- * drawn from its own tiles in its own colour with a checkbox in the points legend. */
-async function addUserLayers() {
-  let collections;
-  try {
-    collections = (await getJSON('collections')).collections;
-  } catch (err) {
-    showError(err);
-    return;
-  }
-  const names = collections.map((c) => c.id).filter((id) => !ADMIN_COLLECTIONS.has(id) && id !== 'clusters');
-  if (!names.length) return;
-  const rows = names.map((name, i) => {
-    const u = userLayerStyle(name, i);
-    map.addSource(u.id, u.source);
-    for (const l of u.layers) map.addLayer(l, 'near-origin');
-    POINT_LAYERS.push(`${u.id}-circles`, `${u.id}-points`);
-    LAYER_OF_SOURCE[u.id] = name;
-    pointerOver([`${u.id}-circles`, `${u.id}-points`]);
-    const title = collections.find((c) => c.id === name).title || name;
-    return h('li', {dataset: {userLayer: name}}, h('label', {},
-      h('input', {type: 'checkbox', checked: true, onchange: (e) => {
-        for (const l of u.layers) map.setLayoutProperty(l.id, 'visibility', e.target.checked ? 'visible' : 'none');
-      }}),
-      h('span', {class: 'swatch', style: `background:${u.color}`}), ` ${title}`));
-  });
-  ui.userLayers.replaceChildren(h('h4', {}, 'Your layers'), h('ul', {}, rows));
-}
-
 // ---- downloads -----------------------------------------------------------------------------
 
 /** The features the map shows inside the current view. */
@@ -382,24 +324,9 @@ const timeline = setupTimeline({slider: ui.year, label: ui.yearLabel, play: ui.p
   if (map) await mapSettled();
 });
 
-/** Reads the whole default layer (industries, colours, features for the panels) and its TileJSON. */
-async function loadLayer() {
-  const [all, tilejson] = await Promise.all([
-    itemsOf('').catch((err) => { showError(err); return EMPTY; }),
-    getJSON('tiles/clusters.json').catch((err) => { showError(err); return {}; }),
-  ]);
-  const industries = countIndustries(all.features);
-  layer.colored = industryColors(industries);
-  layer.total = all.numberMatched ?? all.features.length;
-  for (const f of all.features) layer.byId.set(f.properties.id, f);
-  const source = {tiles: [pointTilesUrl('clusters', filterParams(state))], minzoom: tilejson.minzoom ?? 0, maxzoom: tilejson.maxzoom ?? 16};
-  if (tilejson.bounds) source.bounds = tilejson.bounds;
-  return source;
-}
-
 async function start() {
   updateStatus();
-  const points = await loadLayer();
+  const points = await loadLayer(state, showError);
   state = normalize(state);
   renderIndustryOptions(ui.industry, layer.colored, countIndustries([...layer.byId.values()]), state.industry);
   drawControls(state);
@@ -426,7 +353,11 @@ async function start() {
   map.getCanvasContainer().addEventListener('mouseleave', () => { ui.tooltip.hidden = true; });
   pointerOver(POINT_LAYERS);
   map.on('load', () => {
-    addUserLayers();
+    addUserLayers(map, ui.userLayers, 'near-origin', (source, name, ids) => {
+      POINT_LAYERS.push(...ids);
+      LAYER_OF_SOURCE[source] = name;
+      pointerOver(ids);
+    }).catch(showError);
     update({view: currentView()}, {open: Boolean(state.sel)});
   });
 
