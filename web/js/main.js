@@ -88,7 +88,7 @@ let writtenHash = '';
 /**
  * Changes the state by `patch`, writes the hash and renders. `opts` tell how the change came:
  * `fly` (move the map to the selection), `at` (where the click was), `open` (unfold the panel:
- * by default when the selection changed, not when a filter redraws it).
+ * by default when the selection changed, not when a filter redraws it), `redraw` (see render).
  */
 function update(patch, opts = {}) {
   const open = 'sel' in patch && patch.sel !== state.sel;
@@ -157,7 +157,10 @@ const drawChoropleth = part((s) => paramsKey(densityParams(s)), async (s, {curre
   ui.densityLink.href = apiUrl('density.csv', densityParams(s)).href;
 });
 
-/** The details panel and the selection drawn on the map; a unit's panel follows the filters. */
+/**
+ * The details panel and the selection drawn on the map. A unit's panel follows the filters; a
+ * server cluster's members are those of the click (under other filters its cell may be empty).
+ */
 const drawSelection = part((s) => {
   const sel = parseSel(s.sel);
   return sel && sel.type === 'unit' ? `${s.sel}|${paramsKey(densityParams(s))}` : s.sel;
@@ -192,12 +195,15 @@ const drawNear = part((s) => `${s.near}|${paramsKey(filterParams(s))}`, async (s
   listNear(ui.nearResults, fc.features, (f) => update({sel: `cluster:${f.properties.layer || 'clusters'}/${f.properties.id}`}, {fly: true}));
 });
 
-/** Renders the page from state `s`; resolves when every part has drawn (errors shown, not thrown). */
+/**
+ * Renders the page from state `s`; resolves when every part has drawn (errors shown, not
+ * thrown). `opts.redraw` names a part to draw even if its slice of the state is unchanged.
+ */
 function render(s, opts = {}) {
   drawControls(s);
   if (!map) return Promise.resolve();
-  const parts = [drawView, drawLevel, drawPoints, drawShown, drawChoropleth, drawSelection, drawNear];
-  return Promise.all(parts.map((p) => p(s, opts).catch(showError)));
+  const parts = {view: drawView, level: drawLevel, points: drawPoints, shown: drawShown, choropleth: drawChoropleth, selection: drawSelection, near: drawNear};
+  return Promise.all(Object.entries(parts).map(([name, draw]) => draw(s, {...opts, force: opts.redraw === name}).catch(showError)));
 }
 
 // ---- the selection -------------------------------------------------------------------------
@@ -229,7 +235,7 @@ async function drawFeature({layer: name, id}, {current, signal, fly, open}) {
   if (fly) map.flyTo({center: full.geometry.coordinates, zoom: Math.max(map.getZoom(), ZOOM_FOR.cluster)});
 }
 
-/** The members of a server-side cluster (asked with the same filters as the tiles). */
+/** The members of a server-side cluster (asked with the filters of the tiles clicked). */
 async function drawMembers({layer: name, id}, s, {current, signal, at, open}) {
   const filter = name === 'clusters' ? filterParams(s) : {};
   const fc = await getJSON(`tiles/${encodeURIComponent(name)}/expand`, {cluster_id: id, ...filter}, {signal});
@@ -282,8 +288,9 @@ function onMapClick(e) {
   const hit = map.queryRenderedFeatures(e.point, {layers})[0];
   if (hit) {
     const name = LAYER_OF_SOURCE[hit.source] || 'clusters';
-    if (hit.properties.point_count) update({sel: `members:${name}/${hit.properties.cluster_id}`}, {at: hit.geometry.coordinates});
-    else update({sel: `cluster:${name}/${hit.properties.id}`});
+    // A click always redraws: the same cluster id under other filters has other members.
+    if (hit.properties.point_count) update({sel: `members:${name}/${hit.properties.cluster_id}`}, {at: hit.geometry.coordinates, redraw: 'selection', open: true});
+    else update({sel: `cluster:${name}/${hit.properties.id}`}, {open: true});
     return;
   }
   const unit = map.queryRenderedFeatures(e.point, {layers: [`${LEVELS[state.level].layer}-fill`]})[0];

@@ -292,6 +292,22 @@ await check('kind and approval filters: the count, the points and the choropleth
   assert.equal(d.total, matched);
   assert.ok((await page.textContent('#legend')).includes(`${d.total} matching features`));
   await page.screenshot({path: join(shots, '06-national-zones.png')});
+  // A cluster of national zones lists its members only, as /tiles/clusters/expand does with the filters.
+  const circle = await page.evaluate(() => {
+    const m = window.atlas.map;
+    const f = m.queryRenderedFeatures({layers: ['clusters-circles']}).sort((a, b) => b.properties.point_count - a.properties.point_count)[0];
+    return {p: m.project(f.geometry.coordinates), n: f.properties.point_count, id: f.properties.cluster_id};
+  });
+  const box = await page.locator('#map canvas').boundingBox();
+  await page.mouse.click(box.x + circle.p.x, box.y + circle.p.y);
+  await page.waitForSelector(`#details [data-members="${circle.n}"]`);
+  const listed = await page.$$eval('#details ul.inside li', (lis) => lis.length);
+  const expand = await api(`tiles/clusters/expand?cluster_id=${circle.id}&${filter}`);
+  assert.equal(expand.features.length, circle.n);
+  assert.equal(listed, circle.n);
+  assert.ok(expand.features.every((f) => f.properties.kind === 'park' && f.properties.approval_level === 'national'));
+  await page.mouse.move(box.x + 5, box.y + 5);
+  await waitIdle(page);
 });
 
 await check('the industries are listed by count, a feature counted once for each of its tags', async () => {
