@@ -46,7 +46,7 @@ const ui = {
 
 /** The page's one state: view, choices, selection and near search (see hash.js). */
 let state = parseHash(location.hash);
-/** The map, once made. */
+/** The map, once its style has loaded (render draws on it from then on). */
 let map = null;
 
 // ---- status and errors ---------------------------------------------------------------------
@@ -302,6 +302,7 @@ function onMapClick(e) {
 
 /** The features the map shows inside the current view. */
 async function featuresInView() {
+  if (!map) return [];
   const fc = await shownOf(state);
   const b = map.getBounds();
   return fc.features.filter((f) => hasIndustry(f, state.industry) && b.contains(f.geometry.coordinates));
@@ -339,7 +340,7 @@ async function start() {
   drawControls(state);
 
   const view = state.view ? {center: [state.view.lon, state.view.lat], zoom: state.view.zoom} : {bounds: CHINA, fitBoundsOptions: {padding: 10}};
-  map = new Map({
+  const m = new Map({
     container: 'map',
     style: buildStyle(layer.colored, points),
     ...view,
@@ -347,19 +348,21 @@ async function start() {
     localIdeographFontFamily: '"Noto Sans CJK SC", "Noto Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif',
     attributionControl: {compact: true},
   });
-  window.atlas = {map, get state() { return state; }, update};
-  map.addControl(new NavigationControl(), 'top-right');
-  map.addControl(new ScaleControl({unit: 'metric'}), 'bottom-left');
-  map.on('error', (e) => showError(e.error || e));
-  map.on('dataloading', () => { busy.map = true; updateStatus(); });
-  map.on('idle', () => { busy.map = false; updateStatus(); });
-  const currentView = () => ({zoom: map.getZoom(), lat: map.getCenter().lat, lon: map.getCenter().lng});
-  map.on('moveend', () => update({view: currentView()}));
-  map.on('click', onMapClick);
-  map.on('mousemove', (e) => hoverLabel(map, ui.tooltip, e, state));
-  map.getCanvasContainer().addEventListener('mouseleave', () => { ui.tooltip.hidden = true; });
-  pointerOver(POINT_LAYERS);
-  map.on('load', () => {
+  window.atlas = {map: m, get state() { return state; }, update};
+  m.addControl(new NavigationControl(), 'top-right');
+  m.addControl(new ScaleControl({unit: 'metric'}), 'bottom-left');
+  m.on('error', (e) => showError(e.error || e));
+  m.on('dataloading', () => { busy.map = true; updateStatus(); });
+  m.on('idle', () => { busy.map = false; updateStatus(); });
+  // The page draws on the map (and listens to it) once its style has loaded.
+  m.on('load', () => {
+    map = m;
+    const currentView = () => ({zoom: map.getZoom(), lat: map.getCenter().lat, lon: map.getCenter().lng});
+    map.on('moveend', () => update({view: currentView()}));
+    map.on('click', onMapClick);
+    map.on('mousemove', (e) => hoverLabel(map, ui.tooltip, e, state));
+    map.getCanvasContainer().addEventListener('mouseleave', () => { ui.tooltip.hidden = true; });
+    pointerOver(POINT_LAYERS);
     addUserLayers(map, ui.userLayers, 'near-origin', (source, name, ids) => {
       POINT_LAYERS.push(...ids);
       LAYER_OF_SOURCE[source] = name;
@@ -377,7 +380,7 @@ async function start() {
     const lat = Number(ui.nearLat.value);
     if (!Number.isFinite(lon) || !Number.isFinite(lat)) return;
     update({near: formatNear({lon, lat, k: Number(ui.nearK.value), radius: Number(ui.nearRadius.value) || 0})});
-    map.flyTo({center: [lon, lat], zoom: Math.max(map.getZoom(), 7)});
+    m.flyTo({center: [lon, lat], zoom: Math.max(m.getZoom(), 7)});
   });
   ui.nearClear.addEventListener('click', () => update({near: ''}));
   $('try-foundry').addEventListener('click', (e) => {
@@ -393,7 +396,7 @@ async function start() {
   $('dl-csv').addEventListener('click', async () => save('clusters-in-view.csv', 'text/csv', toCsv(await featuresInView())));
   setupSearch($('search-input'), $('search-results'), (hit) => {
     const type = hit.properties.type;
-    map.flyTo({center: hit.geometry.coordinates, zoom: ZOOM_FOR[type] || 8});
+    m.flyTo({center: hit.geometry.coordinates, zoom: ZOOM_FOR[type] || 8});
     if (LEVELS[type]) update({sel: `${type}:${hit.properties.id}`}, {at: hit.geometry.coordinates});
     else update({sel: `cluster:${hit.properties.layer || 'clusters'}/${hit.properties.id ?? hit.id}`});
   }, showError);
