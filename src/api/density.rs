@@ -11,6 +11,7 @@
 use super::AppState;
 use super::error::ApiError;
 use super::params::{PointFilterDoc, QueryParams};
+use super::stream;
 use crate::analysis::PointFilter;
 use crate::analysis::classify::{Breaks, Method};
 use crate::analysis::density::{self, Density, DensityQuery, HexCount, Measure};
@@ -18,7 +19,7 @@ use crate::atlas::Atlas;
 use crate::model::AdminLevel;
 use axum::extract::State;
 use axum::http::header;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use geo::MultiPolygon;
@@ -119,18 +120,26 @@ struct DensityParamsDoc {
         (status = 400, description = "Bad parameter; `parameter` names it", body = crate::api::problem::Problem, content_type = "application/problem+json"),
     )
 )]
-async fn get_density(State(s): State<AppState>, mut q: QueryParams) -> Result<impl IntoResponse, ApiError> {
+async fn get_density(State(s): State<AppState>, mut q: QueryParams) -> Result<Response, ApiError> {
     let p = density_params(&mut q)?;
     q.finish()?;
-    let d = density::density(&s.atlas, &p.query);
-    let (breaks, classes) = d.classify(p.classes, p.method)?;
-    let features = rows(&d, &classes, p.all)
-        .map(|(i, class)| unit_feature(&s.atlas, &d, i, class, p.geometry))
-        .collect::<Vec<_>>();
-    let mut body = summary(&d, &p, &breaks);
-    body.insert("type".into(), json!("FeatureCollection"));
-    body.insert("features".into(), Value::Array(features));
-    Ok(([(header::CONTENT_TYPE, "application/geo+json")], Json(Value::Object(body))))
+    // Counted, classified and encoded on the blocking pool; units streamed one by one
+    // (county boundaries in full are ~100 MB of JSON).
+    let atlas = s.atlas.clone();
+    stream::respond("application/geo+json", move |start| {
+        let d = density::density(&atlas, &p.query);
+        let (breaks, classes) = match d.classify(p.classes, p.method) {
+            Ok(c) => c,
+            Err(e) => return start.reject(e.into()),
+        };
+        let Some(writer) = start.begin() else { return };
+        let mut head = Map::new();
+        head.insert("type".into(), json!("FeatureCollection"));
+        head.extend(summary(&d, &p, &breaks));
+        let features = rows(&d, &classes, p.all).map(|(i, class)| Ok::<_, String>(unit_feature(&atlas, &d, i, class, p.geometry)));
+        stream::finish_feature_collection(writer, &head, features);
+    })
+    .await
 }
 
 /// `GET /density.csv` with the `/density` parameters (`geometry` is accepted and ignored):

@@ -14,6 +14,7 @@ pub mod problem;
 pub mod proximity;
 pub mod reverse;
 pub mod search;
+pub mod stream;
 pub mod tiles;
 pub mod web;
 

@@ -10,6 +10,15 @@ pub struct Server {
     pub base: String,
 }
 
+impl Server {
+    /// The server's process id (to read its memory from `/proc`).
+    #[must_use]
+    #[allow(dead_code, reason = "not every test binary reads it")]
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -16,6 +16,7 @@ use crate::analysis::features::{self, Bbox, Collection, FilterLang, Item, Select
 use crate::api::AppState;
 use crate::api::error::ApiError;
 use crate::api::params::QueryParams;
+use crate::api::stream;
 use crate::crs::project::{OutputCrs, Projector};
 use crate::geojson_out::{admin_feature, place_feature};
 use axum::extract::{Path, State};
@@ -49,11 +50,17 @@ fn parse_bbox(raw: &str, crs: &Projector) -> Result<Bbox, ApiError> {
 /// # Errors
 /// 400 naming the parameter for a CRS the service does not offer.
 pub fn parse_crs(q: &mut QueryParams, name: &'static str) -> Result<Projector, ApiError> {
-    let crs = match q.raw(name) {
-        None => OutputCrs::Crs84,
-        Some(v) => v.parse::<OutputCrs>().map_err(|e| ApiError::bad_parameter(name, e.to_string()))?,
-    };
-    crs.projector().map_err(|e| ApiError::Internal(e.to_string()))
+    parse_output_crs(q, name)?
+        .projector()
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// The CRS named by parameter `name` (CRS84 when absent), without building its projector.
+fn parse_output_crs(q: &mut QueryParams, name: &'static str) -> Result<OutputCrs, ApiError> {
+    match q.raw(name) {
+        None => Ok(OutputCrs::Crs84),
+        Some(v) => v.parse::<OutputCrs>().map_err(|e| ApiError::bad_parameter(name, e.to_string())),
+    }
 }
 
 /// Converts every `[x, y, …]` position under a GeoJSON `geometry` to the projector's CRS.
@@ -244,9 +251,14 @@ pub async fn get_items(
 ) -> Result<Response, ApiError> {
     let c = find(&s.atlas, &id)?;
     let fmt = negotiate(&mut q, &headers)?;
-    let crs = parse_crs(&mut q, "crs")?;
+    let out = parse_output_crs(&mut q, "crs")?;
     let (sel, properties) = parse_selection(&mut q, c)?;
     q.finish()?;
+    if fmt == Format::Json {
+        // PROJ objects are not Send: the encoder builds its own projector.
+        return stream_items(s.atlas.clone(), id, uri, &headers, sel, properties, out).await;
+    }
+    let crs = out.projector().map_err(|e| ApiError::Internal(e.to_string()))?;
     let page = features::select(&s.atlas, c, &sel)?;
     let returned = page.items.len();
     let feats: Vec<Value> = page
@@ -271,6 +283,47 @@ pub async fn get_items(
         "features": feats,
     });
     Ok(with_content_crs(reply(fmt, &headers, &doc, GEOJSON, html::items, true), crs.crs()))
+}
+
+/// The GeoJSON page of an items request, selected and encoded on the blocking pool and
+/// streamed feature by feature (memory per request stays a few chunks; see
+/// [`crate::api::stream`]). A selection error is answered before the body starts. Streamed
+/// pages carry no ETag: it would need the whole body first.
+async fn stream_items(
+    atlas: std::sync::Arc<crate::atlas::Atlas>,
+    id: String,
+    uri: Uri,
+    headers: &HeaderMap,
+    sel: Selection,
+    properties: Option<Vec<String>>,
+    crs: OutputCrs,
+) -> Result<Response, ApiError> {
+    let base = Base::from_headers(headers);
+    let resp = stream::respond(GEOJSON, move |start| {
+        let selected = find(&atlas, &id).and_then(|c| Ok((c, features::select(&atlas, c, &sel)?)));
+        let projector = crs.projector().map_err(|e| ApiError::Internal(e.to_string()));
+        let ((c, page), projector) = match (selected, projector) {
+            (Ok(p), Ok(proj)) => (p, proj),
+            (Err(e), _) | (_, Err(e)) => return start.reject(e),
+        };
+        let Some(writer) = start.begin() else { return };
+        let returned = page.items.len();
+        let links = page_links(&base, c.id(), &uri, Format::Json, &sel, page.number_matched, returned);
+        let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+        let mut head = serde_json::Map::new();
+        head.insert("type".into(), json!("FeatureCollection"));
+        head.insert("numberMatched".into(), json!(page.number_matched));
+        head.insert("numberReturned".into(), json!(returned));
+        head.insert("timeStamp".into(), json!(stamp));
+        head.insert("links".into(), Value::Array(links));
+        let features = page.items.into_iter().map(|i| encode(i, c.id(), properties.as_deref(), &projector));
+        stream::finish_feature_collection(writer, &head, features);
+    })
+    .await?;
+    let mut resp = with_content_crs(resp, crs);
+    resp.headers_mut()
+        .insert(axum::http::header::CACHE_CONTROL, HeaderValue::from_static(super::CACHE_CONTROL));
+    Ok(resp)
 }
 
 /// `GET /collections/{id}/items/{featureId}`: one feature; 404 for an unknown id.
