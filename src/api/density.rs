@@ -17,11 +17,11 @@ use crate::analysis::classify::{Breaks, Method};
 use crate::analysis::density::{self, Density, DensityQuery, HexCount, Measure};
 use crate::atlas::Atlas;
 use crate::model::AdminLevel;
+use axum::Router;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
 use geo::MultiPolygon;
 use serde_json::{Map, Value, json};
 
@@ -219,21 +219,27 @@ async fn get_density_csv(State(s): State<AppState>, mut q: QueryParams) -> Resul
         (status = 400, description = "Bad parameter; `parameter` names it", body = crate::api::problem::Problem, content_type = "application/problem+json"),
     )
 )]
-async fn get_h3(State(s): State<AppState>, mut q: QueryParams) -> Result<impl IntoResponse, ApiError> {
+async fn get_h3(State(s): State<AppState>, mut q: QueryParams) -> Result<Response, ApiError> {
     let resolution: u8 = q.required("resolution", "an integer between 2 and 8")?;
     let filter = q.point_filter()?;
     q.finish()?;
-    let hexes = density::hex_density(&s.atlas, &filter, resolution)?;
-    let total: usize = hexes.iter().map(|h| h.count).sum();
-    let features: Vec<Value> = hexes.iter().map(|h| hex_feature(h, resolution)).collect();
-    let body = json!({
-        "type": "FeatureCollection",
-        "resolution": resolution,
-        "filters": filters_json(&filter),
-        "total": total,
-        "features": features,
-    });
-    Ok(([(header::CONTENT_TYPE, "application/geo+json")], Json(body)))
+    let atlas = s.atlas.clone();
+    stream::respond("application/geo+json", move |start| {
+        let hexes = match density::hex_density(&atlas, &filter, resolution) {
+            Ok(h) => h,
+            Err(e) => return start.reject(e.into()),
+        };
+        let Some(writer) = start.begin() else { return };
+        let total: usize = hexes.iter().map(|h| h.count).sum();
+        let mut head = Map::new();
+        head.insert("type".into(), json!("FeatureCollection"));
+        head.insert("resolution".into(), json!(resolution));
+        head.insert("filters".into(), filters_json(&filter));
+        head.insert("total".into(), json!(total));
+        let features = hexes.iter().map(|h| Ok::<_, String>(hex_feature(h, resolution)));
+        stream::finish_feature_collection(writer, &head, features);
+    })
+    .await
 }
 
 /// Indexes of the units to list (count > 0 unless `all`) with their class.

@@ -29,6 +29,14 @@ pub enum ApiError {
     /// A bug or an environment failure; details go to the log only.
     #[error("internal error: {0}")]
     Internal(String),
+    /// The server is at a limit (load shed, time limit); retry after `retry_after_s`.
+    #[error("{detail}")]
+    Unavailable {
+        /// Which limit, for the client.
+        detail: String,
+        /// Seconds for the `Retry-After` header.
+        retry_after_s: u32,
+    },
 }
 
 impl ApiError {
@@ -48,6 +56,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -58,6 +67,7 @@ impl ApiError {
             ApiError::NotFound(_) => "/problems/not-found",
             ApiError::TooLarge(_) => "/problems/too-large",
             ApiError::Internal(_) => "/problems/internal",
+            ApiError::Unavailable { .. } => "/problems/unavailable",
         }
     }
 }
@@ -78,7 +88,9 @@ impl From<AnalysisError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let detail = if status.is_server_error() {
+        let detail = if let ApiError::Unavailable { detail, .. } = &self {
+            detail.clone()
+        } else if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
             "internal error; see the server log".to_owned()
         } else {
@@ -96,6 +108,10 @@ impl IntoResponse for ApiError {
             parameter,
         };
         let body = serde_json::to_vec(&problem).unwrap_or_default();
-        (status, [(header::CONTENT_TYPE, PROBLEM_JSON)], body).into_response()
+        let mut resp = (status, [(header::CONTENT_TYPE, PROBLEM_JSON)], body).into_response();
+        if let ApiError::Unavailable { retry_after_s, .. } = &self {
+            resp.headers_mut().insert(header::RETRY_AFTER, (*retry_after_s).into());
+        }
+        resp
     }
 }

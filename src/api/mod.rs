@@ -6,6 +6,7 @@ pub mod convert;
 pub mod density;
 pub mod error;
 pub mod health;
+pub mod limits;
 pub mod live;
 pub mod ogc;
 pub mod openapi;
@@ -90,7 +91,7 @@ pub fn router(state: AppState) -> Router {
         .layer(
             CorsLayer::new()
                 .allow_origin(Any)
-                .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+                .allow_methods([axum::http::Method::GET, axum::http::Method::HEAD])
                 .allow_headers(Any),
         )
         .layer(

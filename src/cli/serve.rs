@@ -30,6 +30,16 @@ pub struct ServeArgs {
     /// SIGHUP reloads at once.
     #[arg(long, value_name = "SECONDS", default_value_t = 2, env = "CLUSTER_ATLAS_RELOAD_EVERY")]
     pub reload_every: u64,
+    /// Requests served at once; more get 503 with `Retry-After` (load shedding) instead of
+    /// waiting in an unbounded queue. `/health` is never shed.
+    #[arg(long, value_name = "N", default_value_t = crate::api::limits::DEFAULT_MAX_IN_FLIGHT, env = "CLUSTER_ATLAS_MAX_IN_FLIGHT")]
+    pub max_in_flight: usize,
+    /// Longest wait for a response to start (e.g. `30s`, `500ms`); then 503 with `Retry-After`.
+    #[arg(long, value_name = "DURATION", default_value = "30s", env = "CLUSTER_ATLAS_REQUEST_TIMEOUT")]
+    pub request_timeout: humantime::Duration,
+    /// Threads of the blocking pool that encodes large answers, density and tiles.
+    #[arg(long, value_name = "N", default_value_t = 16, env = "CLUSTER_ATLAS_BLOCKING_THREADS")]
+    pub blocking_threads: usize,
 }
 
 /// Loads the atlas, binds and serves until Ctrl-C / SIGTERM.
@@ -41,7 +51,17 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     let atlas = crate::load::load_dir(&data).with_context(|| format!("loading {}", data.display()))?;
     tracing::info!(data = %data.display(), elapsed_ms = started.elapsed().as_millis(), "atlas loaded");
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    // CPU-heavy work (encoding, density, tiles) runs on a bounded blocking pool; requests
+    // beyond --max-in-flight are shed with 503 rather than queued.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(args.blocking_threads.max(1))
+        .build()
+        .context("starting the async runtime")?;
+    let limits = api::limits::RequestLimits {
+        max_in_flight: args.max_in_flight,
+        timeout: args.request_timeout.into(),
+    };
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await
@@ -53,7 +73,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let make = move |atlas: Atlas| api::router(AppState::new(atlas).with_tile_cache_mb(cache_mb).with_cluster_options(cluster));
         let live = LiveRouter::new(make(atlas));
         tokio::spawn(watch_data(data, Duration::from_secs(args.reload_every), live.clone(), make));
-        axum::serve(listener, live.into_router())
+        axum::serve(listener, api::limits::apply(live.into_router(), limits))
             .with_graceful_shutdown(shutdown_signal())
             .await
             .context("serving")?;
