@@ -4,6 +4,8 @@
 mod common;
 use axum::body::Body;
 use axum::http::Request;
+use cluster_atlas::api::AppState;
+use cluster_atlas::api::base_url::PublicBase;
 use cluster_atlas::tiles::TileCoord;
 use common::{assert_problem, get, get_with};
 use geozero::mvt::tile::{Layer, Value};
@@ -258,30 +260,60 @@ async fn bad_coordinates_and_layers_are_problems() {
     assert_problem(&get("/tiles/rivers.json").await, 404, None);
 }
 
+/// A request through a router whose links follow `policy`.
+async fn tilejson_under(policy: PublicBase, headers: &[(&str, &str)]) -> serde_json::Value {
+    let app = cluster_atlas::api::router(AppState::from_shared(common::atlas()).with_public_base(policy));
+    let mut req = Request::get("/tiles/counties.json");
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    common::send_to(app, req.body(Body::empty()).unwrap()).await.json
+}
+
 #[tokio::test]
-async fn tilejson_honours_forwarded_headers() {
-    let r = get_with(
-        "/tiles/counties.json",
-        &[
-            ("host", "internal:8080"),
-            ("x-forwarded-proto", "https"),
-            ("x-forwarded-host", "maps.example.org"),
-        ],
-    )
-    .await;
+async fn tilejson_honours_forwarded_headers_only_when_told_to() {
+    let forwarded = [
+        ("host", "internal:8080"),
+        ("x-forwarded-proto", "https"),
+        ("x-forwarded-host", "maps.example.org"),
+    ];
+    // Default: a client's headers never reach the links (no socket in-process: localhost).
+    let r = get_with("/tiles/counties.json", &forwarded).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.json["tilejson"], "3.0.0");
-    assert_eq!(r.json["tiles"][0], "https://maps.example.org/tiles/counties/{z}/{x}/{y}.mvt");
+    assert_eq!(r.json["tiles"][0], "http://localhost/tiles/counties/{z}/{x}/{y}.mvt");
     assert_eq!(r.json["vector_layers"][0]["fields"]["code"], "String");
     let b = r.json["bounds"].as_array().unwrap();
     assert!(b[0].as_f64().unwrap() > 70.0 && b[2].as_f64().unwrap() < 140.0, "{b:?}");
-    let host = get_with("/tiles/clusters.json", &[("host", "127.0.0.1:8080")]).await;
-    assert_eq!(host.json["tiles"][0], "http://127.0.0.1:8080/tiles/clusters/{z}/{x}/{y}.mvt");
+    let trusted = tilejson_under(PublicBase::TrustForwarded, &forwarded).await;
+    assert_eq!(trusted["tiles"][0], "https://maps.example.org/tiles/counties/{z}/{x}/{y}.mvt");
+    let fixed = tilejson_under(PublicBase::Fixed("https://cdn.example.net/atlas/".into()), &forwarded).await;
+    assert_eq!(fixed["tiles"][0], "https://cdn.example.net/atlas/tiles/counties/{z}/{x}/{y}.mvt");
     let list = get("/tiles").await;
     assert_eq!(
         list.json["tilesets"].as_array().unwrap().len(),
         3 + common::atlas().point_layers().len()
     );
+}
+
+#[test]
+fn the_real_server_links_to_its_own_address_whatever_the_client_says() {
+    let s = common::server::start();
+    let mut r = common::server::agent()
+        .get(format!("{}/tiles/counties.json", s.base))
+        .header("x-forwarded-host", "evil.example")
+        .header("host", "evil.example")
+        .call()
+        .unwrap();
+    let tj: serde_json::Value = serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap();
+    assert_eq!(tj["tiles"][0], format!("{}/tiles/counties/{{z}}/{{x}}/{{y}}.mvt", s.base));
+    let mut r = common::server::agent()
+        .get(format!("{}/collections", s.base))
+        .header("x-forwarded-host", "evil.example")
+        .call()
+        .unwrap();
+    let doc = r.body_mut().read_to_string().unwrap();
+    assert!(!doc.contains("evil.example") && doc.contains(&s.base), "{doc}");
 }
 
 #[tokio::test]

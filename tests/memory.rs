@@ -33,7 +33,13 @@ fn fetch_len(agent: &ureq::Agent, url: &str) -> (u16, u64) {
 
 #[test]
 fn thirty_two_concurrent_whole_layer_requests_stay_under_600_mib() {
-    let server = common::server::start();
+    // One encoder thread per request: this measures memory, not queueing (with fewer
+    // threads the later requests wait for a thread and may meet the time limit).
+    let server = common::server::start_with(
+        &common::geodata_dir(),
+        &["--blocking-threads", "32", "--request-timeout", "300s"],
+        std::process::Stdio::null(),
+    );
     let pid = server.pid();
     let start = memory_mib(pid, "VmRSS");
     let urls = [

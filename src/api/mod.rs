@@ -1,6 +1,7 @@
 //! The axum adapter: routes, state, middleware. Handlers parse, call [`crate::analysis`]
 //! and encode; they hold no domain logic.
 
+pub mod base_url;
 pub mod body;
 pub mod convert;
 pub mod density;
@@ -38,6 +39,8 @@ pub struct AppState {
     pub tile_cache: Arc<crate::tiles::cache::TileCache>,
     /// How point layers are clustered in tiles (`serve --cluster-radius`).
     pub cluster: crate::tiles::ClusterOptions,
+    /// How absolute links get their base URL (`serve --public-url`, `--trust-forwarded`).
+    pub public_base: base_url::PublicBase,
 }
 
 impl AppState {
@@ -54,7 +57,15 @@ impl AppState {
             atlas,
             tile_cache: Arc::default(),
             cluster: crate::tiles::ClusterOptions::default(),
+            public_base: base_url::PublicBase::default(),
         }
+    }
+
+    /// Chooses how links get their base URL.
+    #[must_use]
+    pub fn with_public_base(mut self, public_base: base_url::PublicBase) -> Self {
+        self.public_base = public_base;
+        self
     }
 
     /// Replaces the tile cache with an empty one of `mb` megabytes.

@@ -4,6 +4,7 @@
 //! filtering).
 
 use super::AppState;
+use super::base_url::Base;
 use super::error::ApiError;
 use super::params::{PointFilterDoc, QueryParams};
 use crate::tiles::{self, ADMIN_LAYERS, TileCoord, TileError, TileLayer};
@@ -121,21 +122,6 @@ async fn get_tile(
         .into_response())
 }
 
-/// `scheme://host` of the request, honouring X-Forwarded-Proto / X-Forwarded-Host.
-fn base_url(headers: &HeaderMap) -> String {
-    let h = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(',').next().unwrap_or(v).trim().to_owned())
-    };
-    let proto = h("x-forwarded-proto").unwrap_or_else(|| "http".to_owned());
-    let host = h("x-forwarded-host")
-        .or_else(|| h("host"))
-        .unwrap_or_else(|| "127.0.0.1:8080".to_owned());
-    format!("{proto}://{host}")
-}
-
 fn layer_names(s: &AppState) -> Vec<String> {
     ADMIN_LAYERS
         .iter()
@@ -221,11 +207,11 @@ fn tilejson(s: &AppState, name: &str, base: &str) -> Result<Value, ApiError> {
         (status = 404, description = "Unknown layer", body = crate::api::problem::Problem, content_type = "application/problem+json"),
     )
 )]
-async fn get_tilejson(State(s): State<AppState>, Path(file): Path<String>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+async fn get_tilejson(State(s): State<AppState>, Path(file): Path<String>, base: Base) -> Result<Json<Value>, ApiError> {
     let name = file
         .strip_suffix(".json")
         .ok_or_else(|| ApiError::NotFound(format!("no resource at /tiles/{file}")))?;
-    Ok(Json(tilejson(&s, name, &base_url(&headers))?))
+    Ok(Json(tilejson(&s, name, base.as_str())?))
 }
 
 /// `GET /tiles` → the TileJSON of every tile layer.
@@ -235,11 +221,11 @@ async fn get_tilejson(State(s): State<AppState>, Path(file): Path<String>, heade
     tag = "Tiles",
     responses((status = 200, description = "`{\"tilesets\": [TileJSON, …]}`", body = Object, content_type = "application/json"))
 )]
-async fn get_tilesets(State(s): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
-    let base = base_url(&headers);
+async fn get_tilesets(State(s): State<AppState>, base: Base) -> Result<Json<Value>, ApiError> {
+    let base = base.as_str();
     let sets = layer_names(&s)
         .iter()
-        .map(|n| tilejson(&s, n, &base))
+        .map(|n| tilejson(&s, n, base))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Json(json!({ "tilesets": sets })))
 }

@@ -1,5 +1,6 @@
 //! `cluster-atlas serve`.
 
+use crate::api::base_url::{LocalAddr, PublicBase};
 use crate::api::live::LiveRouter;
 use crate::api::{self, AppState};
 use crate::atlas::Atlas;
@@ -40,6 +41,14 @@ pub struct ServeArgs {
     /// Threads of the blocking pool that encodes large answers, density and tiles.
     #[arg(long, value_name = "N", default_value_t = 16, env = "CLUSTER_ATLAS_BLOCKING_THREADS")]
     pub blocking_threads: usize,
+    /// The public URL absolute links use (e.g. `https://maps.example.org`) when the service
+    /// sits behind a proxy or CDN. Default: the address the request arrived on.
+    #[arg(long, value_name = "URL", env = "CLUSTER_ATLAS_PUBLIC_URL", conflicts_with = "trust_forwarded")]
+    pub public_url: Option<String>,
+    /// Take the links' base from `X-Forwarded-Proto`/`X-Forwarded-Host` (only behind a known
+    /// proxy that sets them: from any client they would poison caches).
+    #[arg(long, env = "CLUSTER_ATLAS_TRUST_FORWARDED")]
+    pub trust_forwarded: bool,
 }
 
 /// Loads the atlas, binds and serves until Ctrl-C / SIGTERM.
@@ -70,10 +79,23 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         // The one line a person (or a test harness) reads to find the service.
         println!("cluster-atlas listening on http://{local}/  (web map: http://{local}/map/ · health: http://{local}/health)");
         let (cache_mb, cluster) = (args.tile_cache_mb, args.cluster_radius);
-        let make = move |atlas: Atlas| api::router(AppState::new(atlas).with_tile_cache_mb(cache_mb).with_cluster_options(cluster));
+        let public_base = match (args.public_url, args.trust_forwarded) {
+            (Some(url), _) => PublicBase::Fixed(url),
+            (None, true) => PublicBase::TrustForwarded,
+            (None, false) => PublicBase::Socket,
+        };
+        let make = move |atlas: Atlas| {
+            api::router(
+                AppState::new(atlas)
+                    .with_tile_cache_mb(cache_mb)
+                    .with_cluster_options(cluster)
+                    .with_public_base(public_base.clone()),
+            )
+        };
         let live = LiveRouter::new(make(atlas));
         tokio::spawn(watch_data(data, Duration::from_secs(args.reload_every), live.clone(), make));
-        axum::serve(listener, api::limits::apply(live.into_router(), limits))
+        let app = api::limits::apply(live.into_router(), limits).into_make_service_with_connect_info::<LocalAddr>();
+        axum::serve(listener, app)
             .with_graceful_shutdown(shutdown_signal())
             .await
             .context("serving")?;

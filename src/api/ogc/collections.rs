@@ -78,10 +78,9 @@ pub fn collection_doc(atlas: &Atlas, c: Collection<'_>, base: &Base) -> Value {
         (status = 400, description = "Bad parameter; `parameter` names it", body = crate::api::problem::Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn get_collections(State(s): State<AppState>, headers: HeaderMap, mut q: QueryParams) -> Result<Response, ApiError> {
+pub async fn get_collections(State(s): State<AppState>, base: Base, headers: HeaderMap, mut q: QueryParams) -> Result<Response, ApiError> {
     let fmt = negotiate(&mut q, &headers)?;
     q.finish()?;
-    let base = Base::from_headers(&headers);
     let collections: Vec<Value> = Collection::all(&s.atlas)
         .into_iter()
         .map(|c| collection_doc(&s.atlas, c, &base))
@@ -111,13 +110,14 @@ pub async fn get_collections(State(s): State<AppState>, headers: HeaderMap, mut 
 pub async fn get_collection(
     State(s): State<AppState>,
     Path(id): Path<String>,
+    base: Base,
     headers: HeaderMap,
     mut q: QueryParams,
 ) -> Result<Response, ApiError> {
     let c = find(&s.atlas, &id)?;
     let fmt = negotiate(&mut q, &headers)?;
     q.finish()?;
-    let doc = collection_doc(&s.atlas, c, &Base::from_headers(&headers));
+    let doc = collection_doc(&s.atlas, c, &base);
     Ok(reply(fmt, &headers, &doc, JSON, html::collection, false))
 }
 
@@ -140,13 +140,13 @@ pub async fn get_collection(
 pub async fn get_queryables(
     State(s): State<AppState>,
     Path(id): Path<String>,
+    base: Base,
     headers: HeaderMap,
     mut q: QueryParams,
 ) -> Result<Response, ApiError> {
     let c = find(&s.atlas, &id)?;
     let fmt = negotiate(&mut q, &headers)?;
     q.finish()?;
-    let base = Base::from_headers(&headers);
     let properties: Map<String, Value> = c
         .queryables()
         .into_iter()

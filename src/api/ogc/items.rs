@@ -246,6 +246,7 @@ pub async fn get_items(
     State(s): State<AppState>,
     Path(id): Path<String>,
     uri: Uri,
+    base: Base,
     headers: HeaderMap,
     mut q: QueryParams,
 ) -> Result<Response, ApiError> {
@@ -256,7 +257,7 @@ pub async fn get_items(
     q.finish()?;
     if fmt == Format::Json {
         // PROJ objects are not Send: the encoder builds its own projector.
-        return stream_items(s.atlas.clone(), id, uri, &headers, sel, properties, out).await;
+        return stream_items(s.atlas.clone(), id, uri, base, sel, properties, out).await;
     }
     let crs = out.projector().map_err(|e| ApiError::Internal(e.to_string()))?;
     let page = features::select(&s.atlas, c, &sel)?;
@@ -266,15 +267,7 @@ pub async fn get_items(
         .into_iter()
         .map(|i| encode(i, c.id(), properties.as_deref(), &crs))
         .collect::<Result<_, _>>()?;
-    let links = page_links(
-        &Base::from_headers(&headers),
-        c.id(),
-        &uri,
-        fmt,
-        &sel,
-        page.number_matched,
-        returned,
-    );
+    let links = page_links(&base, c.id(), &uri, fmt, &sel, page.number_matched, returned);
     let doc = json!({
         "type": "FeatureCollection",
         "numberMatched": page.number_matched,
@@ -293,12 +286,11 @@ async fn stream_items(
     atlas: std::sync::Arc<crate::atlas::Atlas>,
     id: String,
     uri: Uri,
-    headers: &HeaderMap,
+    base: Base,
     sel: Selection,
     properties: Option<Vec<String>>,
     crs: OutputCrs,
 ) -> Result<Response, ApiError> {
-    let base = Base::from_headers(headers);
     let resp = stream::respond(GEOJSON, move |start| {
         let selected = find(&atlas, &id).and_then(|c| Ok((c, features::select(&atlas, c, &sel)?)));
         let projector = crs.projector().map_err(|e| ApiError::Internal(e.to_string()));
@@ -347,6 +339,7 @@ async fn stream_items(
 pub async fn get_item(
     State(s): State<AppState>,
     Path((id, feature_id)): Path<(String, String)>,
+    base: Base,
     headers: HeaderMap,
     mut q: QueryParams,
 ) -> Result<Response, ApiError> {
@@ -357,7 +350,6 @@ pub async fn get_item(
     q.finish()?;
     let item = features::feature(&s.atlas, c, &feature_id)
         .ok_or_else(|| ApiError::NotFound(format!("no feature '{feature_id}' in collection '{id}'")))?;
-    let base = Base::from_headers(&headers);
     let mut doc = encode(item, c.id(), properties.as_deref(), &crs)?;
     let path = format!("/collections/{id}/items/{}", segment(&item.id()));
     let mut links = self_and_alternate(&base, &path, &[], GEOJSON, fmt == Format::Html);

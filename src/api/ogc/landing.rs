@@ -43,10 +43,9 @@ pub const TITLE: &str = "cluster-atlas";
         (status = 400, description = "Bad parameter; `parameter` names it", body = crate::api::problem::Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn get_landing(headers: HeaderMap, mut q: QueryParams) -> Result<Response, ApiError> {
+pub async fn get_landing(base: Base, headers: HeaderMap, mut q: QueryParams) -> Result<Response, ApiError> {
     let fmt = negotiate(&mut q, &headers)?;
     q.finish()?;
-    let base = Base::from_headers(&headers);
     let mut links = self_and_alternate(&base, "/", &[], JSON, fmt == Format::Html);
     links.extend([
         link(
@@ -81,10 +80,9 @@ pub async fn get_landing(headers: HeaderMap, mut q: QueryParams) -> Result<Respo
         (status = 400, description = "Bad parameter; `parameter` names it", body = crate::api::problem::Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn get_conformance(headers: HeaderMap, mut q: QueryParams) -> Result<Response, ApiError> {
+pub async fn get_conformance(base: Base, headers: HeaderMap, mut q: QueryParams) -> Result<Response, ApiError> {
     let fmt = negotiate(&mut q, &headers)?;
     q.finish()?;
-    let base = Base::from_headers(&headers);
     let doc: Value = json!({
         "conformsTo": CONFORMANCE,
         "links": self_and_alternate(&base, "/conformance", &[], JSON, fmt == Format::Html),

@@ -1,6 +1,5 @@
 //! Absolute links for OGC API – Features documents (`self`, `alternate`, `next`, …).
 
-use axum::http::{HeaderMap, header};
 use serde_json::{Value, json};
 
 /// Media type of OGC JSON documents that are not GeoJSON.
@@ -10,35 +9,7 @@ pub const GEOJSON: &str = "application/geo+json";
 /// Media type of the HTML pages.
 pub const HTML: &str = "text/html";
 
-/// The scheme and authority the client used, so links are absolute and reachable
-/// (`X-Forwarded-Proto`/`X-Forwarded-Host` from a reverse proxy win over `Host`).
-#[derive(Debug, Clone)]
-pub struct Base(String);
-
-impl Base {
-    /// From the request headers; `localhost` when no `Host` header was sent.
-    #[must_use]
-    pub fn from_headers(headers: &HeaderMap) -> Self {
-        let get = |name: &str| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-        };
-        let proto = get("x-forwarded-proto").unwrap_or("http");
-        let host = get("x-forwarded-host")
-            .or_else(|| get(header::HOST.as_str()))
-            .unwrap_or("localhost");
-        Self(format!("{proto}://{host}"))
-    }
-
-    /// The absolute URL of `path_and_query` (which starts with `/`).
-    #[must_use]
-    pub fn url(&self, path_and_query: &str) -> String {
-        format!("{}{path_and_query}", self.0)
-    }
-}
+pub use crate::api::base_url::Base;
 
 /// A link object.
 #[must_use]
