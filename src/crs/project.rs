@@ -42,6 +42,10 @@ pub const WEB_MERCATOR_INV: &str = "+proj=pipeline +step +inv +proj=webmerc +ell
 /// larger x into −180..180° instead of failing.
 pub const WEB_MERCATOR_MAX: f64 = 20_037_508.342_789_244;
 
+/// Latitude in degrees at which Web Mercator's y reaches [`WEB_MERCATOR_MAX`]
+/// (2·atan(e^π) − π/2): the edge of the square every Web Mercator map and tile grid uses.
+pub const WEB_MERCATOR_MAX_LAT: f64 = 85.051_128_779_806_6;
+
 impl OutputCrs {
     /// All supported CRSs, the default first.
     pub const ALL: [OutputCrs; 4] = [OutputCrs::Crs84, OutputCrs::Epsg4326, OutputCrs::Epsg3857, OutputCrs::Epsg4490];
@@ -113,11 +117,18 @@ impl Projector {
 
     /// CRS84 `(lon, lat)` → coordinates in the target CRS, in its axis order.
     ///
+    /// Web Mercator cannot show the poles (y grows without bound towards them), so a
+    /// latitude beyond ±[`WEB_MERCATOR_MAX_LAT`] is clipped to that edge of the square, as
+    /// Web Mercator tiles and maps do: y stays within ±[`WEB_MERCATOR_MAX`] m.
+    ///
     /// # Errors
-    /// [`ProjectError`] if PROJ fails (e.g. a pole in Web Mercator).
+    /// [`ProjectError`] if PROJ fails.
     pub fn forward(&self, (lon, lat): (f64, f64)) -> Result<(f64, f64), ProjectError> {
         match (&self.mercator, self.crs) {
-            (Some((fwd, _)), _) => fwd.convert((lon, lat)).map_err(|e| ProjectError(e.to_string())),
+            (Some((fwd, _)), _) => fwd
+                .convert((lon, lat.clamp(-WEB_MERCATOR_MAX_LAT, WEB_MERCATOR_MAX_LAT)))
+                .map(|(x, y)| (x, y.clamp(-WEB_MERCATOR_MAX, WEB_MERCATOR_MAX)))
+                .map_err(|e| ProjectError(e.to_string())),
             (None, OutputCrs::Epsg4326 | OutputCrs::Epsg4490) => Ok((lat, lon)),
             (None, _) => Ok((lon, lat)),
         }
@@ -163,6 +174,19 @@ mod tests {
         assert!((y - want_y).abs() < 0.01, "{y} vs {want_y}");
         let (lon, lat) = p.inverse((x, y)).unwrap_or_else(|e| panic!("{e}"));
         assert!((lon - 116.578).abs() < 1e-9 && (lat - 38.076).abs() < 1e-9);
+    }
+
+    #[test]
+    fn web_mercator_clips_latitudes_beyond_its_square() {
+        let p = OutputCrs::Epsg3857.projector().unwrap_or_else(|e| panic!("{e}"));
+        for (lat, sign) in [(90.0, 1.0), (89.0, 1.0), (-90.0, -1.0), (-86.5, -1.0)] {
+            let (x, y) = p.forward((10.0, lat)).unwrap_or_else(|e| panic!("{lat}: {e}"));
+            assert!((y - sign * WEB_MERCATOR_MAX).abs() < 1e-3, "{lat}° → y = {y}");
+            assert!((x - 6_378_137.0 * 10.0_f64.to_radians()).abs() < 1e-3, "{x}");
+        }
+        // Just inside the edge is not clipped.
+        let (_, y) = p.forward((0.0, 85.0)).unwrap_or_else(|e| panic!("{e}"));
+        assert!((y - 19_971_868.88).abs() < 0.01, "{y}");
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod expand;
 use crate::analysis::PointFilter;
 use crate::analysis::density::assigned_unit;
 use crate::atlas::{Atlas, PointLayer};
+use crate::crs::project::WEB_MERCATOR_MAX_LAT as MAX_LAT;
 use crate::model::{AdminLevel, AdminUnit, PlaceFeature};
 use geo::{Area, BooleanOps, BoundingRect, Coord, LineString, MapCoords, MultiPolygon, Orient, Polygon, Rect, Simplify};
 use geozero::ToMvt;
@@ -37,8 +38,6 @@ pub const DEFAULT_CLUSTER_RADIUS_PX: f64 = 64.0;
 pub const CLUSTER_RADIUS_RANGE: std::ops::RangeInclusive<f64> = 8.0..=512.0;
 /// Screen pixels of one tile side that the clustering radius is measured against.
 const TILE_SCREEN_PX: f64 = 512.0;
-/// Web-Mercator latitude limit.
-const MAX_LAT: f64 = 85.051_128_779_806_6;
 
 /// Why a tile cannot be made.
 #[derive(Debug, thiserror::Error, PartialEq)]
