@@ -9,6 +9,7 @@
 //! computed over the units with at least one matching feature; the others get `class: null`.
 
 use super::AppState;
+use super::csv_cell::text_cell;
 use super::error::ApiError;
 use super::params::{PointFilterDoc, QueryParams};
 use super::stream;
@@ -126,7 +127,7 @@ async fn get_density(State(s): State<AppState>, mut q: QueryParams) -> Result<Re
     // Counted, classified and encoded on the blocking pool; units streamed one by one
     // (county boundaries in full are ~100 MB of JSON).
     let atlas = s.atlas.clone();
-    stream::respond("application/geo+json", move |start| {
+    stream::respond("application/geo+json", s.limits.max_result_bytes, move |start| {
         let d = density::density(&atlas, &p.query);
         let (breaks, classes) = match d.classify(p.classes, p.method) {
             Ok(c) => c,
@@ -181,8 +182,8 @@ async fn get_density_csv(State(s): State<AppState>, mut q: QueryParams) -> Resul
         let opt = |v: Option<String>| v.unwrap_or_default();
         w.write_record([
             u.unit.code.to_string(),
-            u.unit.name_zh.clone(),
-            u.unit.name_pinyin.clone(),
+            text_cell(&u.unit.name_zh).into_owned(),
+            text_cell(&u.unit.name_pinyin).into_owned(),
             u.unit.level.name().to_owned(),
             u.unit.province_code.to_string(),
             opt(u.unit.prefecture_code.map(|c| c.to_string())),
@@ -224,7 +225,7 @@ async fn get_h3(State(s): State<AppState>, mut q: QueryParams) -> Result<Respons
     let filter = q.point_filter()?;
     q.finish()?;
     let atlas = s.atlas.clone();
-    stream::respond("application/geo+json", move |start| {
+    stream::respond("application/geo+json", s.limits.max_result_bytes, move |start| {
         let hexes = match density::hex_density(&atlas, &filter, resolution) {
             Ok(h) => h,
             Err(e) => return start.reject(e.into()),

@@ -83,3 +83,53 @@ async fn limit(State(g): State<Guard>, req: Request, next: Next) -> Response {
         .into_response(),
     }
 }
+
+/// Ceilings on what one request may ask for or receive, each a `serve` option (see
+/// `cluster-atlas serve --help`) and written into the OpenAPI document's `maximum`s. They
+/// may be lowered below the defaults, which are also the ceilings the analysis accepts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct QueryLimits {
+    /// Largest page of `/collections/{id}/items` (`limit`, clamped as OGC API – Features
+    /// requires).
+    pub max_items: usize,
+    /// Largest `k` of `/nearest`.
+    pub max_k: usize,
+    /// Largest `radius_m` of `/within`, in metres.
+    pub max_radius_m: f64,
+    /// Largest `limit` of `/within`.
+    pub max_within: usize,
+    /// Most points in one `POST /reverse`.
+    pub max_batch_points: usize,
+    /// Largest request body in bytes (413 beyond).
+    pub max_body_bytes: usize,
+    /// Deepest tile zoom served.
+    pub max_zoom: u8,
+    /// Largest streamed answer in bytes: beyond it the transfer is aborted (the client sees
+    /// an incomplete body, never a complete-looking truncated document).
+    pub max_result_bytes: u64,
+}
+
+/// Default (and ceiling) of [`QueryLimits::max_within`].
+pub const DEFAULT_MAX_WITHIN: usize = 10_000;
+/// Default (and ceiling) of [`QueryLimits::max_batch_points`] (10,000 points need ~450 KB).
+pub const DEFAULT_MAX_BATCH_POINTS: usize = 10_000;
+/// Default of [`QueryLimits::max_body_bytes`]: 2 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+/// Default of [`QueryLimits::max_result_bytes`]: 512 MiB (a page of 10,000 county
+/// polygons is ~105 MB).
+pub const DEFAULT_MAX_RESULT_BYTES: u64 = 512 * 1024 * 1024;
+
+impl Default for QueryLimits {
+    fn default() -> Self {
+        Self {
+            max_items: crate::analysis::features::MAX_LIMIT,
+            max_k: crate::analysis::proximity::MAX_K,
+            max_radius_m: crate::analysis::proximity::MAX_RADIUS_M,
+            max_within: DEFAULT_MAX_WITHIN,
+            max_batch_points: DEFAULT_MAX_BATCH_POINTS,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_zoom: crate::tiles::MAX_ZOOM,
+            max_result_bytes: DEFAULT_MAX_RESULT_BYTES,
+        }
+    }
+}

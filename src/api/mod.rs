@@ -4,6 +4,7 @@
 pub mod base_url;
 pub mod body;
 pub mod convert;
+pub mod csv_cell;
 pub mod density;
 pub mod error;
 pub mod health;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub cluster: crate::tiles::ClusterOptions,
     /// How absolute links get their base URL (`serve --public-url`, `--trust-forwarded`).
     pub public_base: base_url::PublicBase,
+    /// Ceilings on what one request may ask for (`serve --max-*`).
+    pub limits: limits::QueryLimits,
 }
 
 impl AppState {
@@ -58,7 +61,15 @@ impl AppState {
             tile_cache: Arc::default(),
             cluster: crate::tiles::ClusterOptions::default(),
             public_base: base_url::PublicBase::default(),
+            limits: limits::QueryLimits::default(),
         }
+    }
+
+    /// Applies `limits` instead of the defaults.
+    #[must_use]
+    pub fn with_limits(mut self, limits: limits::QueryLimits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// Chooses how links get their base URL.
@@ -98,6 +109,7 @@ pub fn router(state: AppState) -> Router {
         .merge(web::router())
         .fallback(not_found)
         .with_state(state)
+        .layer(axum::middleware::map_response(problem::every_error_a_problem))
         .layer(CompressionLayer::new())
         .layer(
             CorsLayer::new()

@@ -10,6 +10,7 @@
 
 use super::AppState;
 use super::error::ApiError;
+use super::limits::QueryLimits;
 use super::ogc::{self, Format};
 use super::params::QueryParams;
 use super::problem::Problem;
@@ -99,16 +100,17 @@ pub async fn get_api(
     Ok(ogc::reply(
         Format::Json,
         &headers,
-        &document(&s.atlas),
+        &document(&s.atlas, &s.limits),
         media_type,
         |_| String::new(),
         false,
     ))
 }
 
-/// The complete OpenAPI 3.0 document for this atlas.
+/// The complete OpenAPI 3.0 document for this atlas, with the `maximum`s of this
+/// server's [`QueryLimits`].
 #[must_use]
-pub fn document(atlas: &Atlas) -> Value {
+pub fn document(atlas: &Atlas, limits: &QueryLimits) -> Value {
     let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_else(|_| json!({}));
     to_openapi_30(&mut doc);
     doc["openapi"] = json!(OPENAPI_VERSION);
@@ -118,7 +120,41 @@ pub fn document(atlas: &Atlas) -> Value {
     }
     describe_measures(&mut doc);
     add_collection_paths(&mut doc, atlas);
+    apply_limits(&mut doc, limits);
     doc
+}
+
+/// Writes the configured limits (`serve --max-*`) into the parameters they bound and into
+/// the document's description.
+fn apply_limits(doc: &mut Value, l: &QueryLimits) {
+    let mut set_max = |path: &str, method: &str, name: &str, max: Value| {
+        let pointer = format!("/paths/{}/{method}/parameters", path.replace('/', "~1"));
+        if let Some(Value::Array(params)) = doc.pointer_mut(&pointer) {
+            for p in params.iter_mut().filter(|p| p["name"] == name) {
+                p["schema"]["maximum"] = max.clone();
+            }
+        }
+    };
+    set_max("/nearest", "get", "k", json!(l.max_k));
+    set_max("/within", "get", "radius_m", json!(l.max_radius_m));
+    set_max("/within", "get", "limit", json!(l.max_within));
+    set_max("/tiles/{layer}/{z}/{x}/{y}.mvt", "get", "z", json!(l.max_zoom));
+    if let Some(Value::Object(schema)) =
+        doc.pointer_mut("/paths/~1reverse/post/requestBody/content/application~1json/schema/properties/points")
+    {
+        schema.insert("maxItems".into(), json!(l.max_batch_points));
+    }
+    let note = format!(
+        "\n\nLimits of this server (`cluster-atlas serve --help`): items pages of at most {} features \
+         (a larger `limit` is clamped); `/nearest` k ≤ {}; `/within` radius_m ≤ {} m and limit ≤ {}; \
+         `POST /reverse` ≤ {} points and request bodies ≤ {} bytes (413 beyond); tiles to zoom {}; \
+         streamed answers ≤ {} bytes (the transfer is aborted beyond). A busy server answers 503 with \
+         `Retry-After`.",
+        l.max_items, l.max_k, l.max_radius_m, l.max_within, l.max_batch_points, l.max_body_bytes, l.max_zoom, l.max_result_bytes
+    );
+    if let Some(Value::String(d)) = doc.pointer_mut("/info/description") {
+        d.push_str(&note);
+    }
 }
 
 /// Rewrites OpenAPI 3.1 / JSON Schema 2020-12 constructs into OpenAPI 3.0 ones, in place.

@@ -3,7 +3,6 @@
 use super::AppState;
 use super::error::ApiError;
 use super::params::{PointFilterDoc, QueryParams};
-use crate::analysis::proximity::{MAX_K, MAX_RADIUS_M};
 use crate::analysis::{self, Hit, NearestQuery, WithinQuery};
 use crate::geojson_out::{feature_collection, place_feature};
 use axum::extract::State;
@@ -45,16 +44,17 @@ fn geojson_reply(hits: &[Hit<'_>]) -> impl IntoResponse + use<> {
 )]
 async fn get_nearest(State(s): State<AppState>, mut q: QueryParams) -> Result<impl IntoResponse, ApiError> {
     let (lon, lat) = q.lon_lat()?;
-    let expected = format!("an integer between 1 and {MAX_K}");
-    let k = q.optional::<usize>("k", &expected)?.unwrap_or(10);
+    let max_k = s.limits.max_k;
+    let expected = format!("an integer between 1 and {max_k}");
+    let k = q.optional::<usize>("k", &expected)?.unwrap_or(10.min(max_k));
+    if !(1..=max_k).contains(&k) {
+        return Err(ApiError::bad_parameter("k", format!("k must be {expected}, got {k}")));
+    }
     let filter = q.point_filter()?;
     q.finish()?;
     let hits = analysis::nearest(&s.atlas, &NearestQuery { lon, lat, k, filter })?;
     Ok(geojson_reply(&hits))
 }
-
-/// Most features one `/within` answer carries (`limit`).
-pub const MAX_WITHIN_LIMIT: usize = 10_000;
 
 /// `GET /within?lon=&lat=&radius_m=[&limit=][&kind=][&industry=][&layer=][&designation=]` →
 /// the features within `radius_m` metres (≤ 2,000 km), nearest first, at most `limit`.
@@ -76,10 +76,17 @@ pub const MAX_WITHIN_LIMIT: usize = 10_000;
 )]
 async fn get_within(State(s): State<AppState>, mut q: QueryParams) -> Result<impl IntoResponse, ApiError> {
     let (lon, lat) = q.lon_lat()?;
-    let radius_m = q.required::<f64>("radius_m", &format!("a number of metres in (0, {MAX_RADIUS_M}]"))?;
-    let expected = format!("an integer between 1 and {MAX_WITHIN_LIMIT}");
-    let limit = q.optional::<usize>("limit", &expected)?.unwrap_or(MAX_WITHIN_LIMIT);
-    if !(1..=MAX_WITHIN_LIMIT).contains(&limit) {
+    let (max_radius_m, max_within) = (s.limits.max_radius_m, s.limits.max_within);
+    let radius_m = q.required::<f64>("radius_m", &format!("a number of metres in (0, {max_radius_m}]"))?;
+    if radius_m > max_radius_m {
+        return Err(ApiError::bad_parameter(
+            "radius_m",
+            format!("radius_m must be at most {max_radius_m} metres, got {radius_m}"),
+        ));
+    }
+    let expected = format!("an integer between 1 and {max_within}");
+    let limit = q.optional::<usize>("limit", &expected)?.unwrap_or(max_within);
+    if !(1..=max_within).contains(&limit) {
         return Err(ApiError::bad_parameter("limit", format!("limit must be {expected}, got {limit}")));
     }
     let filter = q.point_filter()?;

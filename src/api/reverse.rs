@@ -15,9 +15,6 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-/// Most points one `POST /reverse` may carry.
-pub const MAX_BATCH_POINTS: usize = 10_000;
-
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
     Router::new().route("/reverse", get(get_reverse).post(post_reverse))
@@ -87,9 +84,10 @@ async fn post_reverse(
 ) -> Result<Json<Value>, ApiError> {
     let level = level_param(&mut q)?;
     q.finish()?;
-    if req.points.len() > MAX_BATCH_POINTS {
+    let max = s.limits.max_batch_points;
+    if req.points.len() > max {
         return Err(ApiError::TooLarge(format!(
-            "{} points given; at most {MAX_BATCH_POINTS} per request",
+            "{} points given; at most {max} per request",
             req.points.len()
         )));
     }

@@ -21,12 +21,24 @@ pub const CHANNEL_CHUNKS: usize = 4;
 pub struct ChunkWriter {
     tx: mpsc::Sender<Result<Bytes, io::Error>>,
     buf: Vec<u8>,
+    /// Bytes handed to the body so far.
+    sent: u64,
+    /// Most bytes the body may carry (`serve --max-result-mb`).
+    max_bytes: u64,
 }
 
 impl ChunkWriter {
     fn send(&mut self) -> io::Result<()> {
         if self.buf.is_empty() {
             return Ok(());
+        }
+        self.sent += self.buf.len() as u64;
+        if self.sent > self.max_bytes {
+            self.buf.clear();
+            let message = format!("the answer exceeds the limit of {} bytes (serve --max-result-mb)", self.max_bytes);
+            tracing::warn!("{message}: transfer aborted");
+            let _ = self.tx.blocking_send(Err(io::Error::other(message.clone())));
+            return Err(io::Error::new(io::ErrorKind::FileTooLarge, message));
         }
         let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK_BYTES));
         self.tx
@@ -62,14 +74,17 @@ impl Drop for ChunkWriter {
     }
 }
 
-/// A writer for the blocking encoder and the body that streams what it writes. Only call
-/// the writer from a blocking thread (`spawn_blocking`): it blocks while the client reads.
-pub fn channel() -> (ChunkWriter, Body) {
+/// A writer for the blocking encoder and the body that streams what it writes, at most
+/// `max_bytes` (then the body ends with an error). Only call the writer from a blocking
+/// thread (`spawn_blocking`): it blocks while the client reads.
+pub fn channel(max_bytes: u64) -> (ChunkWriter, Body) {
     let (tx, rx) = mpsc::channel(CHANNEL_CHUNKS);
     (
         ChunkWriter {
             tx,
             buf: Vec::with_capacity(CHUNK_BYTES),
+            sent: 0,
+            max_bytes,
         },
         Body::from_stream(Chunks(rx)),
     )
@@ -108,14 +123,14 @@ impl Start {
     }
 }
 
-/// Runs `job` on the blocking pool and answers with what it streams as `media_type`, or
-/// with the error it rejects the request with.
+/// Runs `job` on the blocking pool and answers with what it streams as `media_type` (at
+/// most `max_bytes`, see [`channel`]), or with the error it rejects the request with.
 ///
 /// # Errors
 /// The job's rejection, or an internal error if it ended without starting.
-pub async fn respond(media_type: &'static str, job: impl FnOnce(Start) + Send + 'static) -> Result<Response, ApiError> {
+pub async fn respond(media_type: &'static str, max_bytes: u64, job: impl FnOnce(Start) + Send + 'static) -> Result<Response, ApiError> {
     let (started, ready) = tokio::sync::oneshot::channel();
-    let (writer, body) = channel();
+    let (writer, body) = channel(max_bytes);
     tokio::task::spawn_blocking(move || job(Start { started, writer }));
     ready
         .await

@@ -83,6 +83,12 @@ async fn get_tile(
         .ok_or_else(|| ApiError::NotFound(format!("tiles are {layer}/{z}/{x}/{{y}}.mvt, not {file}")))?;
     tiles::resolve_layer(&s.atlas, &layer)?;
     let t = TileCoord::new(parse_coord("z", &z)?, parse_coord("x", &x)?, parse_coord("y", y)?)?;
+    if t.z > s.limits.max_zoom {
+        return Err(ApiError::NotFound(format!(
+            "zoom {} is beyond the deepest zoom served, {} (serve --max-zoom)",
+            t.z, s.limits.max_zoom
+        )));
+    }
     // Filtered point tiles are cached apart: the key names the filter too.
     let key = (format!("{layer}\u{1f}{filter:?}"), t.z, t.x, t.y);
     // Single-flight: concurrent misses for this tile share one encode.
@@ -168,11 +174,11 @@ fn tilejson(s: &AppState, name: &str, base: &str) -> Result<Value, ApiError> {
         "scheme": "xyz",
         "tiles": [format!("{base}/tiles/{name}/{{z}}/{{x}}/{{y}}.mvt")],
         "minzoom": 0,
-        "maxzoom": tiles::MAX_ZOOM,
+        "maxzoom": s.limits.max_zoom,
         "bounds": b,
         "center": [(b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0, 4],
         "attribution": "Boundaries: GB/T 2260 county-level divisions; clusters: cluster-atlas",
-        "vector_layers": [{"id": name, "fields": fields, "minzoom": 0, "maxzoom": tiles::MAX_ZOOM}],
+        "vector_layers": [{"id": name, "fields": fields, "minzoom": 0, "maxzoom": s.limits.max_zoom}],
     });
     // Point layers also say how they are clustered: grid cells of about `cluster_radius_px`
     // screen pixels (`cluster_cells_per_tile` per tile side) up to zoom `cluster_maxzoom`.
@@ -185,7 +191,7 @@ fn tilejson(s: &AppState, name: &str, base: &str) -> Result<Value, ApiError> {
             "description": "one point per unit at its representative point, for labels",
             "fields": {"code": "String", "name_zh": "String", "name_pinyin": "String"},
             "minzoom": tiles::label_min_zoom(level),
-            "maxzoom": tiles::MAX_ZOOM,
+            "maxzoom": s.limits.max_zoom,
         }));
     }
     if let TileLayer::Points(_) = layer {

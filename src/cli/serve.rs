@@ -49,6 +49,75 @@ pub struct ServeArgs {
     /// proxy that sets them: from any client they would poison caches).
     #[arg(long, env = "CLUSTER_ATLAS_TRUST_FORWARDED")]
     pub trust_forwarded: bool,
+    /// Largest page of `/collections/{id}/items` (a larger `limit` is clamped to it); at most 10000.
+    #[arg(long, value_name = "N", default_value_t = crate::analysis::features::MAX_LIMIT, env = "CLUSTER_ATLAS_MAX_ITEMS")]
+    pub max_items: usize,
+    /// Largest `k` of `/nearest` (400 beyond); at most 1000.
+    #[arg(long, value_name = "N", default_value_t = crate::analysis::proximity::MAX_K, env = "CLUSTER_ATLAS_MAX_K")]
+    pub max_k: usize,
+    /// Largest `radius_m` of `/within`, in metres (400 beyond); at most 2000000.
+    #[arg(long, value_name = "METRES", default_value_t = crate::analysis::proximity::MAX_RADIUS_M, env = "CLUSTER_ATLAS_MAX_RADIUS_M")]
+    pub max_radius_m: f64,
+    /// Largest `limit` of `/within` (400 beyond); at most 10000.
+    #[arg(long, value_name = "N", default_value_t = api::limits::DEFAULT_MAX_WITHIN, env = "CLUSTER_ATLAS_MAX_WITHIN")]
+    pub max_within: usize,
+    /// Most points in one `POST /reverse` (413 beyond); at most 10000.
+    #[arg(long, value_name = "N", default_value_t = api::limits::DEFAULT_MAX_BATCH_POINTS, env = "CLUSTER_ATLAS_MAX_BATCH_POINTS")]
+    pub max_batch_points: usize,
+    /// Largest request body in bytes (413 beyond).
+    #[arg(long, value_name = "BYTES", default_value_t = api::limits::DEFAULT_MAX_BODY_BYTES, env = "CLUSTER_ATLAS_MAX_BODY_BYTES")]
+    pub max_body_bytes: usize,
+    /// Deepest tile zoom served (404 beyond); at most 16.
+    #[arg(long, value_name = "Z", default_value_t = crate::tiles::MAX_ZOOM, env = "CLUSTER_ATLAS_MAX_ZOOM")]
+    pub max_zoom: u8,
+    /// Largest streamed answer (items, density, H3) in MiB: beyond it the transfer is
+    /// aborted, so the client sees an incomplete body, never a truncated document.
+    #[arg(long, value_name = "MIB", default_value_t = api::limits::DEFAULT_MAX_RESULT_BYTES / (1024 * 1024), env = "CLUSTER_ATLAS_MAX_RESULT_MB")]
+    pub max_result_mb: u64,
+}
+
+impl ServeArgs {
+    /// The `--max-*` options as [`api::limits::QueryLimits`], each checked against the
+    /// ceiling the analysis accepts.
+    ///
+    /// # Errors
+    /// A limit of zero or above its ceiling, naming the option.
+    pub fn query_limits(&self) -> anyhow::Result<api::limits::QueryLimits> {
+        let ceiling = api::limits::QueryLimits::default();
+        let check = |name: &str, value: f64, max: f64| {
+            anyhow::ensure!(
+                value > 0.0 && value <= max,
+                "--{name} must be greater than 0 and at most {max}, got {value}"
+            );
+            Ok(())
+        };
+        #[expect(clippy::cast_precision_loss, reason = "limits are far below 2^52")]
+        {
+            check("max-items", self.max_items as f64, ceiling.max_items as f64)?;
+            check("max-k", self.max_k as f64, ceiling.max_k as f64)?;
+            check("max-radius-m", self.max_radius_m, ceiling.max_radius_m)?;
+            check("max-within", self.max_within as f64, ceiling.max_within as f64)?;
+            check("max-batch-points", self.max_batch_points as f64, ceiling.max_batch_points as f64)?;
+            check("max-body-bytes", self.max_body_bytes as f64, f64::MAX)?;
+            check("max-result-mb", self.max_result_mb as f64, f64::MAX)?;
+        }
+        anyhow::ensure!(
+            self.max_zoom <= ceiling.max_zoom,
+            "--max-zoom must be at most {}, got {}",
+            ceiling.max_zoom,
+            self.max_zoom
+        );
+        Ok(api::limits::QueryLimits {
+            max_items: self.max_items,
+            max_k: self.max_k,
+            max_radius_m: self.max_radius_m,
+            max_within: self.max_within,
+            max_batch_points: self.max_batch_points,
+            max_body_bytes: self.max_body_bytes,
+            max_zoom: self.max_zoom,
+            max_result_bytes: self.max_result_mb.saturating_mul(1024 * 1024),
+        })
+    }
 }
 
 /// Loads the atlas, binds and serves until Ctrl-C / SIGTERM.
@@ -56,6 +125,7 @@ pub struct ServeArgs {
 /// # Errors
 /// If the data cannot be loaded or the address cannot be bound.
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let query_limits = args.query_limits()?;
     let data = super::resolve_data_dir(args.data);
     let started = std::time::Instant::now();
     let atlas = crate::load::load_dir(&data).with_context(|| format!("loading {}", data.display()))?;
@@ -89,7 +159,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 AppState::new(atlas)
                     .with_tile_cache_mb(cache_mb)
                     .with_cluster_options(cluster)
-                    .with_public_base(public_base.clone()),
+                    .with_public_base(public_base.clone())
+                    .with_limits(query_limits),
             )
         };
         let live = LiveRouter::new(make(atlas));

@@ -2,7 +2,7 @@
 //! `GET /collections/{id}/items/{featureId}`.
 //!
 //! Notes on the standard's choices made here: a `limit` above
-//! [`features::MAX_LIMIT`] is clamped to it (OGC API – Features 1.0 §7.15.3); `datetime`
+//! `serve --max-items` (default [`features::MAX_LIMIT`]) is clamped to it (OGC API – Features 1.0 §7.15.3); `datetime`
 //! filters point layers on each feature's time (its approval month, else its designation
 //! year; a feature without one never matches) and is ignored by the admin collections,
 //! which have no temporal extent; any other parameter name must be a queryable property
@@ -87,13 +87,13 @@ fn with_content_crs(mut resp: Response, crs: OutputCrs) -> Response {
     resp
 }
 
-/// A positive integer `limit`, clamped to [`features::MAX_LIMIT`].
-fn parse_limit(q: &mut QueryParams) -> Result<usize, ApiError> {
+/// A positive integer `limit`, clamped to `max` (`serve --max-items`).
+fn parse_limit(q: &mut QueryParams, max: usize) -> Result<usize, ApiError> {
     let limit: usize = q.optional("limit", "a whole number from 1")?.unwrap_or(features::DEFAULT_LIMIT);
     if limit == 0 {
         return Err(ApiError::bad_parameter("limit", "parameter 'limit' must be at least 1"));
     }
-    Ok(limit.min(features::MAX_LIMIT))
+    Ok(limit.min(max))
 }
 
 /// `properties=a,b`: the property names to keep (all when absent).
@@ -143,10 +143,10 @@ fn parse_filter_params(q: &mut QueryParams, c: Collection<'_>) -> Result<Option<
 }
 
 /// Everything an items request selects, from the query string.
-fn parse_selection(q: &mut QueryParams, c: Collection<'_>) -> Result<(Selection, Option<Vec<String>>), ApiError> {
+fn parse_selection(q: &mut QueryParams, c: Collection<'_>, max_items: usize) -> Result<(Selection, Option<Vec<String>>), ApiError> {
     let bbox_crs = parse_crs(q, "bbox-crs")?;
     let bbox = q.raw("bbox").map(|b| parse_bbox(b, &bbox_crs)).transpose()?;
-    let limit = parse_limit(q)?;
+    let limit = parse_limit(q, max_items)?;
     let offset: usize = q.optional("offset", "a whole number from 0")?.unwrap_or(0);
     let datetime = q.datetime()?;
     let properties = parse_properties(q, c)?;
@@ -253,11 +253,11 @@ pub async fn get_items(
     let c = find(&s.atlas, &id)?;
     let fmt = negotiate(&mut q, &headers)?;
     let out = parse_output_crs(&mut q, "crs")?;
-    let (sel, properties) = parse_selection(&mut q, c)?;
+    let (sel, properties) = parse_selection(&mut q, c, s.limits.max_items)?;
     q.finish()?;
     if fmt == Format::Json {
         // PROJ objects are not Send: the encoder builds its own projector.
-        return stream_items(s.atlas.clone(), id, uri, base, sel, properties, out).await;
+        return stream_items(&s, id, uri, base, sel, properties, out).await;
     }
     let crs = out.projector().map_err(|e| ApiError::Internal(e.to_string()))?;
     let page = features::select(&s.atlas, c, &sel)?;
@@ -283,7 +283,7 @@ pub async fn get_items(
 /// [`crate::api::stream`]). A selection error is answered before the body starts. Streamed
 /// pages carry no ETag: it would need the whole body first.
 async fn stream_items(
-    atlas: std::sync::Arc<crate::atlas::Atlas>,
+    s: &AppState,
     id: String,
     uri: Uri,
     base: Base,
@@ -291,7 +291,8 @@ async fn stream_items(
     properties: Option<Vec<String>>,
     crs: OutputCrs,
 ) -> Result<Response, ApiError> {
-    let resp = stream::respond(GEOJSON, move |start| {
+    let atlas = s.atlas.clone();
+    let resp = stream::respond(GEOJSON, s.limits.max_result_bytes, move |start| {
         let selected = find(&atlas, &id).and_then(|c| Ok((c, features::select(&atlas, c, &sel)?)));
         let projector = crs.projector().map_err(|e| ApiError::Internal(e.to_string()));
         let ((c, page), projector) = match (selected, projector) {
