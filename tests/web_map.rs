@@ -118,20 +118,38 @@ fn the_map_works_in_chromium() {
     assert!(shots.join("03-near-botou.png").exists());
 }
 
-#[test]
-fn an_imported_layer_is_drawn_and_clickable_in_chromium() {
+/// Imports one point named `name` (a CSV field, quoted) as `layer` and runs
+/// `web/tests/user-layer.test.mjs` on it.
+fn check_imported_layer_in_chromium(layer: &str, name: &str) {
     let data = common::server::data_folder();
-    let csv = data.path().join("plants.csv");
-    std::fs::write(&csv, "name_zh,lon,lat\n测试工厂,116.40,38.00\n").unwrap();
-    common::server::import(data.path(), &csv, "plants");
+    let csv = data.path().join(format!("{layer}.csv"));
+    let field = format!("\"{}\"", name.replace('"', "\"\""));
+    std::fs::write(&csv, format!("name_zh,lon,lat\n{field},116.40,38.00\n")).unwrap();
+    common::server::import(data.path(), &csv, layer);
     let server = common::server::start_with(data.path(), &[], std::process::Stdio::null());
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("artifacts/browser");
     let out = Command::new("node")
-        .args(["tests/user-layer.test.mjs", &server.base, "plants", "116.40", "38.00", "测试工厂"])
+        .args(["tests/user-layer.test.mjs", &server.base, layer, "116.40", "38.00", name])
         .arg(&shots)
         .current_dir(web_dir())
         .output()
         .expect("node (scripts/setup --test installs it)");
     let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success() && report.contains("ok - imported layer plants"), "{report}");
+    assert!(
+        out.status.success() && report.contains(&format!("ok - imported layer {layer}")),
+        "{report}"
+    );
+}
+
+#[test]
+fn an_imported_layer_is_drawn_and_clickable_in_chromium() {
+    check_imported_layer_in_chromium("plants", "测试工厂");
+}
+
+#[test]
+fn markup_in_a_user_layer_is_shown_as_text_in_chromium() {
+    check_imported_layer_in_chromium(
+        "hostile",
+        "<img src=x onerror=\"window.__xss=1\">\"onmouseover=window.__xss=2 <script>window.__xss=3</script>",
+    );
 }

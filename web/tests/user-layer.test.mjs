@@ -30,6 +30,9 @@ try {
   await page.mouse.click(box.x + px.x, box.y + px.y);
   await page.waitForSelector('#details [data-feature-id]');
   assert.equal(await page.$eval('#details .names', (e) => e.textContent), name);
+  // A name holding markup stays text: no element or handler from it reaches the page.
+  assert.equal(await page.evaluate(() => window.__xss), undefined, 'markup from the data ran');
+  assert.equal(await page.locator('#details img, #user-layers img').count(), 0, 'markup from the data became elements');
   assert.match(await page.evaluate(() => location.hash), new RegExp(`sel=cluster:${layer}/`));
   // Unticking the layer hides it.
   await page.uncheck(`#user-layers li[data-user-layer="${layer}"] input`);
