@@ -91,19 +91,27 @@ async fn post_reverse(
             req.points.len()
         )));
     }
-    let hits = analysis::reverse_geocode_many(&s.atlas, level, &req.points).map_err(|e| ApiError::BadBody(e.to_string()))?;
-    let results: Vec<Value> = hits
-        .into_iter()
-        .map(|u| {
-            u.map_or(Value::Null, |u| {
-                json!({
-                    "code": u.code.to_string(),
-                    "name_zh": u.name_zh,
-                    "prefecture_code": u.prefecture_code.map(|c| c.to_string()),
-                    "province_code": u.province_code.to_string(),
+    // Up to --max-batch-points polygon lookups: on the blocking pool, off the async threads.
+    let atlas = s.atlas.clone();
+    let results = tokio::task::spawn_blocking(move || {
+        let hits = analysis::reverse_geocode_many(&atlas, level, &req.points)?;
+        Ok::<Vec<Value>, crate::analysis::AnalysisError>(
+            hits.into_iter()
+                .map(|u| {
+                    u.map_or(Value::Null, |u| {
+                        json!({
+                            "code": u.code.to_string(),
+                            "name_zh": u.name_zh,
+                            "prefecture_code": u.prefecture_code.map(|c| c.to_string()),
+                            "province_code": u.province_code.to_string(),
+                        })
+                    })
                 })
-            })
-        })
-        .collect();
+                .collect(),
+        )
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(|e| ApiError::BadBody(e.to_string()))?;
     Ok(Json(json!({ "results": results })))
 }

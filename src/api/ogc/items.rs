@@ -259,23 +259,30 @@ pub async fn get_items(
         // PROJ objects are not Send: the encoder builds its own projector.
         return stream_items(&s, id, uri, base, sel, properties, out).await;
     }
-    let crs = out.projector().map_err(|e| ApiError::Internal(e.to_string()))?;
-    let page = features::select(&s.atlas, c, &sel)?;
-    let returned = page.items.len();
-    let feats: Vec<Value> = page
-        .items
-        .into_iter()
-        .map(|i| encode(i, c.id(), properties.as_deref(), &crs))
-        .collect::<Result<_, _>>()?;
-    let links = page_links(&base, c.id(), &uri, fmt, &sel, page.number_matched, returned);
-    let doc = json!({
-        "type": "FeatureCollection",
-        "numberMatched": page.number_matched,
-        "numberReturned": returned,
-        "links": links,
-        "features": feats,
-    });
-    Ok(with_content_crs(reply(fmt, &headers, &doc, GEOJSON, html::items, true), crs.crs()))
+    // Selected, encoded and rendered on the blocking pool (a page may hold 10,000 polygons).
+    let atlas = s.atlas.clone();
+    tokio::task::spawn_blocking(move || {
+        let c = find(&atlas, &id)?;
+        let crs = out.projector().map_err(|e| ApiError::Internal(e.to_string()))?;
+        let page = features::select(&atlas, c, &sel)?;
+        let returned = page.items.len();
+        let feats: Vec<Value> = page
+            .items
+            .into_iter()
+            .map(|i| encode(i, c.id(), properties.as_deref(), &crs))
+            .collect::<Result<_, _>>()?;
+        let links = page_links(&base, c.id(), &uri, fmt, &sel, page.number_matched, returned);
+        let doc = json!({
+            "type": "FeatureCollection",
+            "numberMatched": page.number_matched,
+            "numberReturned": returned,
+            "links": links,
+            "features": feats,
+        });
+        Ok(with_content_crs(reply(fmt, &headers, &doc, GEOJSON, html::items, true), crs.crs()))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
 }
 
 /// The GeoJSON page of an items request, selected and encoded on the blocking pool and
