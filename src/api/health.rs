@@ -11,8 +11,9 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/health", get(get_health))
 }
 
-/// `GET /health` → `{"status":"ok","version":…,"layers":{"counties":2875,…,"clusters":292},"tile_cache":{"hits":…,"misses":…,…}}`:
-/// feature counts of every admin and point layer being served.
+/// `GET /health` → `{"status":"ok","version":…,"layers":{"counties":2875,…,"clusters":292},"rejected_layers":[…],"tile_cache":{"hits":…,"misses":…,…}}`:
+/// feature counts of every admin and point layer being served, and the user layers of the
+/// data folder that did not load (`{"name","file","error"}` each; the other layers are served).
 #[utoipa::path(
     get,
     path = "/health",
@@ -22,19 +23,12 @@ pub fn router() -> Router<AppState> {
     )
 )]
 async fn get_health(State(s): State<AppState>) -> Json<Value> {
-    let mut layers: Map<String, Value> = s
-        .atlas
-        .admin_counts()
-        .iter()
-        .map(|(l, n)| (l.layer_name().to_owned(), json!(n)))
-        .collect();
-    for p in s.atlas.point_layers() {
-        layers.insert(p.name().to_owned(), json!(p.features().len()));
-    }
+    let layers: Map<String, Value> = s.atlas.layer_counts().into_iter().map(|(l, n)| (l.to_owned(), json!(n))).collect();
     Json(json!({
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),
         "layers": layers,
+        "rejected_layers": s.atlas.rejected_layers(),
         "tile_cache": s.tile_cache.stats(),
     }))
 }

@@ -132,12 +132,24 @@ impl PointLayer {
     }
 }
 
+/// A point layer of the data folder that did not load and is not served (the other layers are).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RejectedLayer {
+    /// Layer name: the file's stem.
+    pub name: String,
+    /// File name inside the data folder (no folder path, which is nobody's business).
+    pub file: String,
+    /// Why it was rejected, naming the record where there is one.
+    pub error: String,
+}
+
 /// The read-only atlas of admin boundaries and point layers.
 #[derive(Debug, Default)]
 pub struct Atlas {
     admin: [AdminLayer; 3],
     points: Vec<PointLayer>,
     names: names::NameIndex,
+    rejected: Vec<RejectedLayer>,
 }
 
 fn slot(level: AdminLevel) -> usize {
@@ -244,6 +256,23 @@ impl Atlas {
     pub fn admin_counts(&self) -> [(AdminLevel, usize); 3] {
         AdminLevel::ALL.map(|l| (l, self.admin_units(l).len()))
     }
+
+    /// Feature count of every layer served, by layer name: the admin levels (largest
+    /// first), then the point layers.
+    #[must_use]
+    pub fn layer_counts(&self) -> Vec<(&str, usize)> {
+        let admin = self.admin_counts().map(|(l, n)| (l.layer_name(), n));
+        admin
+            .into_iter()
+            .chain(self.points.iter().map(|p| (p.name(), p.features().len())))
+            .collect()
+    }
+
+    /// Point layers found in the data folder that did not load, by name.
+    #[must_use]
+    pub fn rejected_layers(&self) -> &[RejectedLayer] {
+        &self.rejected
+    }
 }
 
 /// Collects layers and builds the [`Atlas`] with bulk-loaded R-trees.
@@ -251,6 +280,7 @@ impl Atlas {
 pub struct AtlasBuilder {
     admin: [Vec<AdminUnit>; 3],
     points: Vec<PointLayer>,
+    rejected: Vec<RejectedLayer>,
 }
 
 impl AtlasBuilder {
@@ -269,6 +299,13 @@ impl AtlasBuilder {
         self
     }
 
+    /// Records a point layer that was found but not loaded.
+    #[must_use]
+    pub fn rejected_layer(mut self, rejected: RejectedLayer) -> Self {
+        self.rejected.push(rejected);
+        self
+    }
+
     /// Builds the indexes and freezes the atlas; the `clusters` layer sorts first, the
     /// others by name.
     #[must_use]
@@ -280,10 +317,12 @@ impl AtlasBuilder {
             AdminLevel::ALL.map(|level| (level, admin[slot(level)].units.as_slice())),
             &self.points,
         );
+        self.rejected.sort_by(|a, b| a.name.cmp(&b.name));
         Atlas {
             admin,
             points: self.points,
             names,
+            rejected: self.rejected,
         }
     }
 }

@@ -40,5 +40,30 @@ pub enum LoadError {
     },
 }
 
+impl LoadError {
+    /// What is wrong, naming the record where there is one but not the file's path
+    /// (for answers to clients, which must not learn the server's folders).
+    #[must_use]
+    pub fn reason(&self) -> String {
+        match self {
+            LoadError::Io { source, .. } => source.to_string(),
+            LoadError::Format { message, .. } => message.clone(),
+            LoadError::Record { record, message, .. } => format!("record {record}: {message}"),
+            LoadError::MissingLayer { .. } => "missing layer file".to_owned(),
+        }
+    }
+
+    /// The file at fault.
+    #[must_use]
+    pub fn path(&self) -> &std::path::Path {
+        match self {
+            LoadError::Io { path, .. }
+            | LoadError::Format { path, .. }
+            | LoadError::Record { path, .. }
+            | LoadError::MissingLayer { path } => path,
+        }
+    }
+}
+
 /// Result alias for the loader.
 pub type LoadResult<T> = Result<T, LoadError>;

@@ -13,7 +13,7 @@ pub mod points;
 
 pub use error::{LoadError, LoadResult};
 
-use crate::atlas::{Atlas, PointLayer};
+use crate::atlas::{Atlas, PointLayer, RejectedLayer};
 use crate::model::AdminLevel;
 use std::path::Path;
 
@@ -25,8 +25,13 @@ pub fn admin_layer_file(level: AdminLevel) -> String {
 
 /// Loads every layer found in `dir` and builds the immutable [`Atlas`].
 ///
+/// The admin boundaries and the curated default layer must load. A user layer (any other
+/// `*.geojson`: an import, a dropped-in file) that does not is skipped with an error line
+/// naming the file and record, and listed in [`Atlas::rejected_layers`]: one bad user file
+/// never keeps the rest of the data from being served.
+///
 /// # Errors
-/// [`LoadError`] naming the file (and record) that is missing or invalid.
+/// [`LoadError`] naming the admin or default-layer file (and record) that is missing or invalid.
 pub fn load_dir(dir: &Path) -> LoadResult<Atlas> {
     let mut builder = Atlas::builder();
     for level in AdminLevel::ALL {
@@ -35,7 +40,20 @@ pub fn load_dir(dir: &Path) -> LoadResult<Atlas> {
     }
     for path in point_layer_files(dir)? {
         let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_owned();
-        let features = points::read_point_layer(&path)?;
+        let features = match points::read_point_layer(&path) {
+            Ok(features) => features,
+            Err(e) if name == DEFAULT_POINT_LAYER => return Err(e),
+            Err(e) => {
+                tracing::error!(file = %path.display(), error = %e, "user layer '{name}' rejected; serving the other layers");
+                let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+                builder = builder.rejected_layer(RejectedLayer {
+                    name,
+                    file,
+                    error: e.reason(),
+                });
+                continue;
+            }
+        };
         let title = if name == DEFAULT_POINT_LAYER {
             "Industrial clusters, parks and towns".to_owned()
         } else {
