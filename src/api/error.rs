@@ -29,6 +29,25 @@ pub enum ApiError {
     /// A bug or an environment failure; details go to the log only.
     #[error("internal error: {0}")]
     Internal(String),
+    /// An admin action without the right bearer token (401 with `WWW-Authenticate: Bearer`).
+    #[error("{detail}")]
+    Unauthorized {
+        /// What is missing or wrong.
+        detail: String,
+        /// A token was given but is not the right one (RFC 6750 `error="invalid_token"`).
+        invalid_token: bool,
+    },
+    /// The route exists, but not for this method.
+    #[error("{detail}")]
+    MethodNotAllowed {
+        /// Which method on which path.
+        detail: String,
+        /// The methods the route takes, for the `Allow` header.
+        allow: &'static str,
+    },
+    /// The server's data folder does not load; the previous data is still served.
+    #[error("{0}")]
+    InvalidData(String),
     /// The server is at a limit (load shed, time limit); retry after `retry_after_s`.
     #[error("{detail}")]
     Unavailable {
@@ -57,6 +76,9 @@ impl ApiError {
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::InvalidData(_) => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 
@@ -68,6 +90,9 @@ impl ApiError {
             ApiError::TooLarge(_) => "/problems/too-large",
             ApiError::Internal(_) => "/problems/internal",
             ApiError::Unavailable { .. } => "/problems/unavailable",
+            ApiError::Unauthorized { .. } => "/problems/unauthorized",
+            ApiError::MethodNotAllowed { .. } => "/problems/method-not-allowed",
+            ApiError::InvalidData(_) => "/problems/invalid-data",
         }
     }
 }
@@ -109,8 +134,23 @@ impl IntoResponse for ApiError {
         };
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut resp = (status, [(header::CONTENT_TYPE, PROBLEM_JSON)], body).into_response();
-        if let ApiError::Unavailable { retry_after_s, .. } = &self {
-            resp.headers_mut().insert(header::RETRY_AFTER, (*retry_after_s).into());
+        match &self {
+            ApiError::Unavailable { retry_after_s, .. } => {
+                resp.headers_mut().insert(header::RETRY_AFTER, (*retry_after_s).into());
+            }
+            ApiError::Unauthorized { invalid_token, .. } => {
+                let challenge = if *invalid_token {
+                    r#"Bearer realm="cluster-atlas admin", error="invalid_token""#
+                } else {
+                    r#"Bearer realm="cluster-atlas admin""#
+                };
+                resp.headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static(challenge));
+            }
+            ApiError::MethodNotAllowed { allow, .. } => {
+                resp.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static(allow));
+            }
+            _ => {}
         }
         resp
     }

@@ -1,12 +1,14 @@
 //! Serving data that may change: the whole router (atlas, tile cache, routes) is swapped for a
 //! new one when the data folder changes, so handlers keep reading one immutable [`Atlas`]
-//! snapshot per request and never see a half-loaded one.
-//!
-//! [`Atlas`]: crate::atlas::Atlas
+//! snapshot per request and never see a half-loaded one. [`Reloader`] is the one way a new
+//! atlas gets in: the folder watcher, SIGHUP and `POST /admin/reload` all call it.
 
+use crate::atlas::{Atlas, RejectedLayer};
+use crate::load::LoadError;
 use axum::Router;
 use axum::extract::Request;
 use std::convert::Infallible;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use tower::ServiceExt;
 
@@ -50,6 +52,115 @@ impl LiveRouter {
             let router = self.snapshot();
             async move { router.oneshot(req).await.map_err(|e: Infallible| match e {}) }
         }))
+    }
+}
+
+/// Builds the router that serves one atlas (state, tile cache and options included).
+pub type MakeRouter = Arc<dyn Fn(Atlas) -> Router + Send + Sync>;
+
+/// Rebuilds the atlas from the data folder and swaps a router over it into a [`LiveRouter`].
+/// Reloads run one at a time, so a slow one finishing late never replaces newer data.
+#[derive(Clone)]
+pub struct Reloader {
+    data: Arc<PathBuf>,
+    live: LiveRouter,
+    make: MakeRouter,
+    one_at_a_time: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// What a successful reload now serves.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Reloaded {
+    /// How many times the data has been replaced since start-up.
+    pub generation: u64,
+    /// Feature count of every admin and point layer served, by layer name.
+    pub layers: serde_json::Map<String, serde_json::Value>,
+    /// User layers of the folder that did not load (the others are served).
+    pub rejected_layers: Vec<RejectedLayer>,
+}
+
+/// Why a reload changed nothing; the previous data keeps being served.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReloadError {
+    /// The folder does not load: an admin boundary or the default layer is missing or invalid.
+    #[error("{0}")]
+    Invalid(LoadError),
+    /// The loading task itself failed (a panic in the loader).
+    #[error("the reload task failed: {0}")]
+    Task(String),
+}
+
+impl ReloadError {
+    /// The problem for a client: the file named inside the data folder, not by its full path.
+    #[must_use]
+    pub fn client_detail(&self, data: &Path) -> String {
+        match self {
+            ReloadError::Invalid(e) => {
+                let file = e.path().strip_prefix(data).unwrap_or(e.path());
+                let file = if file.is_absolute() {
+                    file.file_name().map_or_else(String::new, |f| f.to_string_lossy().into_owned())
+                } else {
+                    file.display().to_string()
+                };
+                format!(
+                    "the data folder does not load, still serving the previous data: {file}: {}",
+                    e.reason()
+                )
+            }
+            ReloadError::Task(_) => "the reload task failed; still serving the previous data".to_owned(),
+        }
+    }
+}
+
+impl Reloader {
+    /// Reloads `data` into `live`, each new atlas served by the router `make` builds.
+    #[must_use]
+    pub fn new(data: PathBuf, live: LiveRouter, make: MakeRouter) -> Self {
+        Self {
+            data: Arc::new(data),
+            live,
+            make,
+            one_at_a_time: Arc::default(),
+        }
+    }
+
+    /// The data folder.
+    #[must_use]
+    pub fn data(&self) -> &Path {
+        &self.data
+    }
+
+    /// Loads the folder off the async threads and, if it loads, swaps it in: requests already
+    /// running finish on the old atlas, the following ones see the new one.
+    ///
+    /// # Errors
+    /// [`ReloadError`] if the folder does not load (logged; the old atlas keeps serving).
+    pub async fn reload(&self) -> Result<Reloaded, ReloadError> {
+        let _one = self.one_at_a_time.lock().await;
+        let dir = self.data.to_path_buf();
+        let loaded = tokio::task::spawn_blocking(move || crate::load::load_dir(&dir)).await;
+        let atlas = match loaded {
+            Ok(Ok(atlas)) => atlas,
+            Ok(Err(e)) => {
+                tracing::error!(data = %self.data.display(), error = %e, "reload failed; still serving the previous data");
+                return Err(ReloadError::Invalid(e));
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "reload task failed; still serving the previous data");
+                return Err(ReloadError::Task(e.to_string()));
+            }
+        };
+        let layers = atlas.layer_counts().into_iter().map(|(l, n)| (l.to_owned(), n.into())).collect();
+        let rejected_layers = atlas.rejected_layers().to_vec();
+        self.live.replace((self.make)(atlas));
+        let generation = self.live.generation();
+        tracing::info!(data = %self.data.display(), generation, "data reloaded");
+        Ok(Reloaded {
+            generation,
+            layers,
+            rejected_layers,
+        })
     }
 }
 

@@ -1,6 +1,7 @@
 //! The axum adapter: routes, state, middleware. Handlers parse, call [`crate::analysis`]
 //! and encode; they hold no domain logic.
 
+pub mod admin;
 pub mod base_url;
 pub mod body;
 pub mod convert;

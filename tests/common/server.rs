@@ -19,6 +19,34 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Sends `signal` (e.g. `"TERM"`, `"HUP"`) to the server with kill(1).
+    #[allow(dead_code, reason = "not every test binary signals")]
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{signal}");
+    }
+
+    /// Waits for the server to exit by itself, for at most `limit`; `None` if it is still running.
+    #[allow(dead_code, reason = "not every test binary stops the server")]
+    pub fn wait_exit(&mut self, limit: std::time::Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            if std::time::Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -33,10 +61,17 @@ pub fn start() -> Server {
 
 /// Starts the server on `data` with extra `serve` arguments, its log going to `stderr`.
 pub fn start_with(data: &std::path::Path, args: &[&str], stderr: impl Into<Stdio>) -> Server {
+    start_with_env(data, args, &[], stderr)
+}
+
+/// [`start_with`], with extra environment variables (and no admin token unless given).
+pub fn start_with_env(data: &std::path::Path, args: &[&str], env: &[(&str, &str)], stderr: impl Into<Stdio>) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_cluster-atlas"))
         .args(["serve", "--addr", "127.0.0.1:0", "--data"])
         .arg(data)
         .args(args)
+        .env_remove("CLUSTER_ATLAS_ADMIN_TOKEN")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(stderr)
         .spawn()
