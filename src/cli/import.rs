@@ -101,6 +101,8 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     let out = data.join(format!("{}.geojson", args.layer));
+    // Temp files of an earlier import killed before its rename are never served; clear them.
+    let _ = crate::load::atomic::remove_stale_temps(&out);
     crate::load::atomic::write_atomic(&out, encode_layer(&outcome.features).as_bytes())
         .with_context(|| format!("writing {}", out.display()))?;
     println!(

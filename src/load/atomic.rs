@@ -28,3 +28,28 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// Removes the temporary files [`write_atomic`] left for `path` when a writer was killed
+/// before its rename (SIGKILL, power loss); they are never loaded, but would pile up.
+/// An import of the same layer running at this very moment then fails its rename and
+/// leaves the previous file intact.
+///
+/// # Errors
+/// The folder cannot be listed; files that cannot be removed are skipped.
+pub fn remove_stale_temps(path: &Path) -> std::io::Result<usize> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("layer");
+    let prefix = format!(".{name}.");
+    let mut removed = 0;
+    for entry in std::fs::read_dir(dir)?.filter_map(Result::ok) {
+        let file = entry.file_name();
+        let file = file.to_string_lossy();
+        if file.starts_with(&prefix) && file.ends_with(".tmp") && std::fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
