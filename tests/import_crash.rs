@@ -63,7 +63,10 @@ fn an_import_killed_at_any_moment_leaves_the_old_layer_or_the_new_one() {
             saw_new += 1;
             2_000
         } else {
-            panic!("run {run} (killed after {at:?}): the layer is neither the old nor the new file ({} bytes)", now.len());
+            panic!(
+                "run {run} (killed after {at:?}): the layer is neither the old nor the new file ({} bytes)",
+                now.len()
+            );
         };
 
         // The server on the folder serves exactly clusters and this layer: no temp file.
