@@ -307,6 +307,7 @@ pub fn select<'a>(atlas: &'a Atlas, collection: Collection<'a>, sel: &Selection)
     if let Some((name, _)) = sel.equals.iter().find(|(n, _)| !queryables.iter().any(|q| &q.name == n)) {
         return Err(AnalysisError::UnknownProperty(name.clone()));
     }
+    check_equality_values(&queryables, &sel.equals)?;
     // The R-tree serves the spatial part of a filter too: a feature that satisfies
     // `S_INTERSECTS(geometry, G)` (or within, contains, …) in a conjunction touches G's box.
     let bbox = sel.bbox.or_else(|| sel.filter.as_ref().and_then(filter_envelope));
@@ -595,6 +596,25 @@ fn point_equals(f: &PlaceFeature, name: &str, want: &str) -> bool {
     } else {
         value_equals(f.properties.get(name), want)
     }
+}
+
+/// Refuses an equality value that no value of its queryable's type can equal (the OpenAPI
+/// document declares each queryable parameter with its type).
+fn check_equality_values(queryables: &[Queryable], equals: &[(String, String)]) -> AnalysisResult<()> {
+    for (name, want) in equals {
+        let kind = queryables.iter().find(|q| &q.name == name).map(|q| q.kind);
+        let expected = match kind {
+            Some(QueryableType::Number) if want.trim().parse::<f64>().is_err() => "a number",
+            Some(QueryableType::Boolean) if want != "true" && want != "false" => "true or false",
+            _ => continue,
+        };
+        return Err(AnalysisError::PropertyValue {
+            property: name.clone(),
+            expected,
+            value: want.clone(),
+        });
+    }
+    Ok(())
 }
 
 fn value_equals(have: Option<&Value>, want: &str) -> bool {

@@ -35,6 +35,17 @@ pub enum AnalysisError {
     /// A filter on a property the collection does not have or cannot filter on.
     #[error("unknown or non-queryable property '{0}'")]
     UnknownProperty(String),
+    /// An equality filter whose value cannot be of the property's type (`firms=many`), so
+    /// it could never match: refused rather than answered with nothing.
+    #[error("property '{property}' holds {expected}, got '{value}'")]
+    PropertyValue {
+        /// The property (and query parameter) name.
+        property: String,
+        /// What its values are, e.g. "a number".
+        expected: &'static str,
+        /// The value given.
+        value: String,
+    },
 }
 
 /// Result alias for analysis functions.

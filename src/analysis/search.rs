@@ -65,18 +65,17 @@ fn invalid(parameter: &'static str, message: String) -> AnalysisError {
 /// Checks the query text and limit.
 ///
 /// # Errors
-/// [`AnalysisError::InvalidArgument`] naming `q` (blank, longer than [`MAX_QUERY_CHARS`] or
-/// without any letter or digit) or `limit` (outside 1..=[`MAX_LIMIT`]).
+/// [`AnalysisError::InvalidArgument`] naming `q` (empty or only ASCII whitespace, or longer
+/// than [`MAX_QUERY_CHARS`]) or `limit` (outside 1..=[`MAX_LIMIT`]). A query without any
+/// letter or digit (`"!!"`) is valid and finds nothing.
 pub fn validate_search(q: &str, limit: usize) -> AnalysisResult<()> {
     let chars = q.chars().count();
     if chars > MAX_QUERY_CHARS {
         return Err(invalid("q", format!("q must be at most {MAX_QUERY_CHARS} characters, got {chars}")));
     }
-    if normalize(q).is_empty() {
-        return Err(invalid(
-            "q",
-            "q must contain at least one letter, digit or Chinese character".to_owned(),
-        ));
+    // ASCII whitespace only: the OpenAPI document says so with a pattern any client can check.
+    if q.chars().all(|c| c.is_ascii_whitespace()) {
+        return Err(invalid("q", "q must not be blank".to_owned()));
     }
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(invalid("limit", format!("limit must be between 1 and {MAX_LIMIT}, got {limit}")));
@@ -172,10 +171,14 @@ fn resolve<'a>(atlas: &'a Atlas, target: NameTarget, matched: MatchKind) -> Opti
 /// }
 /// assert!(search(&atlas, "liling", 10).unwrap().is_empty());
 /// assert!(search(&atlas, "  ", 10).is_err());
+/// assert!(search(&atlas, "!!", 10).unwrap().is_empty());
 /// ```
 pub fn search<'a>(atlas: &'a Atlas, q: &str, limit: usize) -> AnalysisResult<Vec<SearchHit<'a>>> {
     validate_search(q, limit)?;
     let nq = normalize(q);
+    if nq.is_empty() {
+        return Ok(Vec::new()); // nothing to match: no letter or digit
+    }
     let words: Vec<String> = q.split_whitespace().map(normalize).filter(|w| !w.is_empty()).collect();
     let mut found: Vec<(MatchKind, &NameEntry)> = atlas
         .names()

@@ -105,7 +105,9 @@ impl From<AnalysisError> for ApiError {
                 ApiError::bad_parameter(parameter, e.to_string())
             }
             AnalysisError::InvalidArgument { parameter, .. } => ApiError::bad_parameter(parameter, e.to_string()),
-            AnalysisError::UnknownProperty(name) => ApiError::bad_parameter(name, e.to_string()),
+            AnalysisError::UnknownProperty(name) | AnalysisError::PropertyValue { property: name, .. } => {
+                ApiError::bad_parameter(name, e.to_string())
+            }
         }
     }
 }

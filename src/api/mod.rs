@@ -13,6 +13,7 @@ pub mod limits;
 pub mod live;
 pub mod ogc;
 pub mod openapi;
+pub mod param_schemas;
 pub mod params;
 pub mod problem;
 pub mod proximity;

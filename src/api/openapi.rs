@@ -123,6 +123,8 @@ pub fn document(atlas: &Atlas, limits: &QueryLimits) -> Value {
     }
     describe_measures(&mut doc);
     add_collection_paths(&mut doc, atlas);
+    // What each parameter accepts first; the configured maxima then bound it.
+    super::param_schemas::constrain(&mut doc, atlas);
     apply_limits(&mut doc, limits);
     doc
 }
