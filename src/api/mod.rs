@@ -8,6 +8,7 @@ pub mod convert;
 pub mod csv_cell;
 pub mod density;
 pub mod error;
+pub mod extract;
 pub mod health;
 pub mod limits;
 pub mod live;

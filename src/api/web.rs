@@ -4,7 +4,7 @@
 
 use crate::api::{ApiError, AppState};
 use axum::Router;
-use axum::extract::Path;
+use crate::api::extract::Path;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
