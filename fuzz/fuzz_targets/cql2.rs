@@ -1,0 +1,7 @@
+//! libFuzzer target `cql2`: see [`targets::cql2`] (shared with `tests/fuzz.rs`).
+#![no_main]
+
+#[path = "../../tests/fuzz_targets/mod.rs"]
+mod targets;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| targets::cql2(data));
