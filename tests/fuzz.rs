@@ -110,8 +110,28 @@ fn value() -> impl Strategy<Value = String> {
         .prop_map(str::to_owned),
         "(\\.\\.|[0-9]{4}(-[0-9]{2}(-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)?)?)?)?(/(\\.\\.|[0-9]{4}(-[0-9]{2})?)?)?",
         prop::sample::select(vec![
-            "clusters", "counties", "prefectures", "provinces", "foundry", "national", "park", "true", "false", "json", "html",
-            "csv", "geojson", "jenks", "quantile", "count", "per_10k_km2", "county", "name_zh", "id,name_zh", "", " ",
+            "clusters",
+            "counties",
+            "prefectures",
+            "provinces",
+            "foundry",
+            "national",
+            "park",
+            "true",
+            "false",
+            "json",
+            "html",
+            "csv",
+            "geojson",
+            "jenks",
+            "quantile",
+            "count",
+            "per_10k_km2",
+            "county",
+            "name_zh",
+            "id,name_zh",
+            "",
+            " ",
         ])
         .prop_map(str::to_owned),
         ".{0,16}",
@@ -121,9 +141,39 @@ fn value() -> impl Strategy<Value = String> {
 fn query_input() -> impl Strategy<Value = Vec<u8>> {
     let name = prop_oneof![
         prop::sample::select(vec![
-            "bbox", "bbox-crs", "crs", "limit", "offset", "datetime", "properties", "filter", "filter-lang", "filter-crs",
-            "f", "lon", "lat", "k", "radius_m", "q", "layer", "kind", "industry", "designation", "approval_level", "level",
-            "from", "to", "geometry", "resolution", "classes", "method", "measure", "all", "cluster_id", "zoom", "name_zh",
+            "bbox",
+            "bbox-crs",
+            "crs",
+            "limit",
+            "offset",
+            "datetime",
+            "properties",
+            "filter",
+            "filter-lang",
+            "filter-crs",
+            "f",
+            "lon",
+            "lat",
+            "k",
+            "radius_m",
+            "q",
+            "layer",
+            "kind",
+            "industry",
+            "designation",
+            "approval_level",
+            "level",
+            "from",
+            "to",
+            "geometry",
+            "resolution",
+            "classes",
+            "method",
+            "measure",
+            "all",
+            "cluster_id",
+            "zoom",
+            "name_zh",
         ])
         .prop_map(str::to_owned),
         "[a-z_-]{1,8}",
@@ -172,7 +222,14 @@ fn cql2_text() -> impl Strategy<Value = String> {
     let literal = prop_oneof![
         number(),
         "'[a-z\\u{4e00}-\\u{4e20}%_' ]{0,8}'",
-        prop::sample::select(vec!["TRUE", "FALSE", "NULL", "DATE('2005-06-01')", "TIMESTAMP('2005-06-01T00:00:00Z')"]).prop_map(str::to_owned),
+        prop::sample::select(vec![
+            "TRUE",
+            "FALSE",
+            "NULL",
+            "DATE('2005-06-01')",
+            "TIMESTAMP('2005-06-01T00:00:00Z')"
+        ])
+        .prop_map(str::to_owned),
     ];
     let geometry = prop_oneof![
         (number(), number()).prop_map(|(x, y)| format!("POINT({x} {y})")),
@@ -186,16 +243,37 @@ fn cql2_text() -> impl Strategy<Value = String> {
     ];
     let term = prop_oneof![prop.clone().prop_map(|p| p), literal.clone()];
     let leaf = prop_oneof![
-        (term.clone(), prop::sample::select(vec!["=", "<>", "<", ">", "<=", ">="]), term.clone()).prop_map(|(a, o, b)| format!("{a} {o} {b}")),
+        (
+            term.clone(),
+            prop::sample::select(vec!["=", "<>", "<", ">", "<=", ">="]),
+            term.clone()
+        )
+            .prop_map(|(a, o, b)| format!("{a} {o} {b}")),
         (prop.clone(), "'[a-z%_\\\\]{0,6}'").prop_map(|(p, s)| format!("{p} LIKE {s}")),
         (prop.clone(), prop::collection::vec(literal.clone(), 0..4)).prop_map(|(p, v)| format!("{p} IN ({})", v.join(", "))),
         (prop.clone(), number(), number()).prop_map(|(p, a, b)| format!("{p} BETWEEN {a} AND {b}")),
         prop.clone().prop_map(|p| format!("{p} IS NOT NULL")),
-        (prop.clone(), prop::sample::select(vec!["+", "-", "*", "/", "%", "^", "div"]), number(), number())
+        (
+            prop.clone(),
+            prop::sample::select(vec!["+", "-", "*", "/", "%", "^", "div"]),
+            number(),
+            number()
+        )
             .prop_map(|(p, o, a, b)| format!("{p} {o} {a} > {b}")),
         (prop.clone(), literal.clone()).prop_map(|(p, l)| format!("CASEI({p}) = CASEI({l})")),
         (prop.clone(), literal).prop_map(|(p, l)| format!("ACCENTI({p}) = ACCENTI({l})")),
-        (prop::sample::select(vec!["S_INTERSECTS", "S_WITHIN", "S_CONTAINS", "S_DISJOINT", "S_EQUALS", "S_TOUCHES", "S_CROSSES"]), geometry)
+        (
+            prop::sample::select(vec![
+                "S_INTERSECTS",
+                "S_WITHIN",
+                "S_CONTAINS",
+                "S_DISJOINT",
+                "S_EQUALS",
+                "S_TOUCHES",
+                "S_CROSSES"
+            ]),
+            geometry
+        )
             .prop_map(|(op, g)| format!("{op}(geometry, {g})")),
         (prop.clone(), "[0-9]{4}(-[0-9]{2}){0,2}").prop_map(|(p, d)| format!("T_INTERSECTS({p}, INTERVAL('{d}', '..'))")),
         (prop.clone(), "'[a-z]{0,4}'").prop_map(|(p, s)| format!("A_CONTAINS({p}, ({s}))")),
@@ -237,8 +315,24 @@ fn cell() -> impl Strategy<Value = String> {
         (73.0..136.0f64).prop_map(|x| format!("{x:.5}")),
         (18.0..54.0f64).prop_map(|x| format!("{x:.5}")),
         prop::sample::select(vec![
-            "110108", "330782", "440300", "000000", "11010", "海淀区", "义乌市", "朝阳区", "北京市", "浙江省", "Yiwu", "=1+2",
-            "\"quoted, with comma\"", "\"line\nbreak\"", "\"\"", "\"unclosed", "", " ",
+            "110108",
+            "330782",
+            "440300",
+            "000000",
+            "11010",
+            "海淀区",
+            "义乌市",
+            "朝阳区",
+            "北京市",
+            "浙江省",
+            "Yiwu",
+            "=1+2",
+            "\"quoted, with comma\"",
+            "\"line\nbreak\"",
+            "\"\"",
+            "\"unclosed",
+            "",
+            " ",
         ])
         .prop_map(str::to_owned),
         "[^,\n\"]{0,10}",
@@ -248,8 +342,23 @@ fn cell() -> impl Strategy<Value = String> {
 fn csv_input() -> impl Strategy<Value = Vec<u8>> {
     let header = prop_oneof![
         prop::sample::select(vec![
-            "id", "name_zh", "name", "lon", "lat", "lng", "longitude", "latitude", "county_code", "county_zh", "county",
-            "prefecture_zh", "province_zh", "industry", "firms", "ID", " name_zh ",
+            "id",
+            "name_zh",
+            "name",
+            "lon",
+            "lat",
+            "lng",
+            "longitude",
+            "latitude",
+            "county_code",
+            "county_zh",
+            "county",
+            "prefecture_zh",
+            "province_zh",
+            "industry",
+            "firms",
+            "ID",
+            " name_zh ",
         ])
         .prop_map(str::to_owned),
         "[a-z_]{0,6}",
@@ -294,7 +403,11 @@ fn json_scalar() -> impl Strategy<Value = serde_json::Value> {
 
 fn feature() -> impl Strategy<Value = serde_json::Value> {
     use serde_json::{Value, json};
-    let coordinate = prop_oneof![(73.0..136.0f64).prop_map(Value::from), (18.0..54.0f64).prop_map(Value::from), json_scalar()];
+    let coordinate = prop_oneof![
+        (73.0..136.0f64).prop_map(Value::from),
+        (18.0..54.0f64).prop_map(Value::from),
+        json_scalar()
+    ];
     let geometry = prop_oneof![
         (coordinate.clone(), coordinate.clone()).prop_map(|(x, y)| json!({"type": "Point", "coordinates": [x, y]})),
         prop::collection::vec(coordinate, 0..4).prop_map(|c| json!({"type": "Point", "coordinates": c})),
@@ -302,7 +415,17 @@ fn feature() -> impl Strategy<Value = serde_json::Value> {
         Just(json!({"type": "Point"})),
         json_scalar(),
     ];
-    let key = prop::sample::select(vec!["name_zh", "name", "id", "industry", "precision", "county_code", "kind", "time", "x"]);
+    let key = prop::sample::select(vec![
+        "name_zh",
+        "name",
+        "id",
+        "industry",
+        "precision",
+        "county_code",
+        "kind",
+        "time",
+        "x",
+    ]);
     (
         prop::sample::select(vec!["Feature", "Feature", "Feature", "feature", "Point"]),
         geometry,
@@ -349,7 +472,11 @@ fn get(uri: &str) -> (u16, String, serde_json::Value) {
     rt.block_on(async {
         let req = axum::http::Request::get(uri).body(axum::body::Body::empty()).unwrap();
         let resp = app.oneshot(req).await.unwrap();
-        let ct = resp.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+        let ct = resp
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
         let status = resp.status().as_u16();
         let body = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
         (status, ct, serde_json::from_slice(&body).unwrap_or_default())

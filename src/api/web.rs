@@ -2,9 +2,9 @@
 //! (read from `web/` on disk in debug builds), so a release binary serves the map with no
 //! network and no file layout to get right. MapLibre GL JS is vendored in `web/vendor/`.
 
+use crate::api::extract::Path;
 use crate::api::{ApiError, AppState};
 use axum::Router;
-use crate::api::extract::Path;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;

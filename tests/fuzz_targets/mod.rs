@@ -35,10 +35,7 @@ pub fn run(name: &str, data: &[u8]) {
 /// The repository's root: this package's, or its parent for the `fuzz/` package.
 pub fn repo_dir() -> PathBuf {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    here.ancestors()
-        .find(|p| p.join("geodata").is_dir())
-        .unwrap_or(here)
-        .to_path_buf()
+    here.ancestors().find(|p| p.join("geodata").is_dir()).unwrap_or(here).to_path_buf()
 }
 
 /// The real atlas of the committed geodata, loaded once per process.
@@ -138,7 +135,12 @@ pub fn query(data: &[u8]) {
         let status = resp.status();
         assert!(status.as_u16() < 500, "GET {uri} answered {status}");
         if status.is_client_error() {
-            let ct = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+            let ct = resp
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned();
             assert_eq!(ct, "application/problem+json", "GET {uri} answered {status} as '{ct}'");
             let body = resp.into_body().collect().await.unwrap().to_bytes();
             let doc: serde_json::Value = serde_json::from_slice(&body).unwrap_or_else(|e| panic!("GET {uri}: problem is not JSON ({e})"));
@@ -168,14 +170,20 @@ pub fn cql2(data: &[u8]) {
     let atlas = atlas();
     let id = ["clusters", "provinces", "prefectures", "counties"][usize::from(pick & 3)];
     let collection = Collection::find(&atlas, id).expect("collection exists");
-    let lang = if pick & 4 == 0 { FilterLang::Cql2Text } else { FilterLang::Cql2Json };
+    let lang = if pick & 4 == 0 {
+        FilterLang::Cql2Text
+    } else {
+        FilterLang::Cql2Json
+    };
     // As the query string gives it to the API: decoded, invalid UTF-8 replaced.
     let text = String::from_utf8_lossy(rest);
     let check = |e: cluster_atlas::analysis::AnalysisError| match e {
         cluster_atlas::analysis::AnalysisError::InvalidArgument { parameter: "filter", .. } => {}
         other => panic!("filter {text:?} on {id}: unexpected error {other:?}"),
     };
-    let Ok(filter) = features::parse_filter(collection, &text, lang).map_err(check) else { return };
+    let Ok(filter) = features::parse_filter(collection, &text, lang).map_err(check) else {
+        return;
+    };
     let sel = Selection {
         filter: Some(filter),
         limit: 10,
@@ -214,7 +222,10 @@ pub fn csv_import(data: &[u8]) {
         table.rows.len(),
         "every row is a feature or rejected"
     );
-    assert!(outcome.rejected == 0 || !outcome.problems.is_empty(), "a rejected row has a problem");
+    assert!(
+        outcome.rejected == 0 || !outcome.problems.is_empty(),
+        "a rejected row has a problem"
+    );
     check_layer("csv", &outcome.features);
 }
 
@@ -237,6 +248,9 @@ pub fn geojson_import(data: &[u8]) {
             );
         }
     }
-    assert!(outcome.rejected == 0 || !outcome.problems.is_empty(), "a rejected feature has a problem");
+    assert!(
+        outcome.rejected == 0 || !outcome.problems.is_empty(),
+        "a rejected feature has a problem"
+    );
     check_layer("geojson", &outcome.features);
 }
