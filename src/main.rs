@@ -3,6 +3,13 @@
 use clap::Parser;
 use std::process::ExitCode;
 
+/// mimalloc instead of glibc's malloc: under traffic, glibc kept the memory of replaced
+/// Atlases in fragmented per-thread arenas, so resident memory grew with every reload
+/// (64 connections, a reload every 15 s: 630 → 976 MiB between 60 s and 135 s); with
+/// mimalloc the same run stays at 508–534 MiB. Without reloads both are flat.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = cluster_atlas::cli::Cli::parse();
     cluster_atlas::telemetry::init();
