@@ -175,5 +175,5 @@ fn cli_query_rejects_bad_arguments_by_name() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("radius_m"));
     let out = cli(&["search", "   "]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("q must contain"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("q must not be blank"));
 }
