@@ -79,6 +79,13 @@ fn max_options_bound_requests_and_are_documented() {
     let page = json(&get(b, "/collections/counties/items?limit=100&properties=code").2);
     assert_eq!(page["numberReturned"], 3);
     assert_problem(&get(b, "/within?lon=116.578&lat=38.076&radius_m=50001"), 400, Some("radius_m"));
+    // Found by scripts/fuzz-api: empty names in a properties list were silently dropped.
+    assert_problem(&get(b, "/collections/clusters/items?properties=,,,"), 400, Some("properties"));
+    assert_problem(
+        &get(b, "/collections/clusters/items?properties=name_zh,,id"),
+        400,
+        Some("properties"),
+    );
     assert_problem(&get(b, "/within?lon=116.578&lat=38.076&radius_m=1000&limit=8"), 400, Some("limit"));
     // Tiles: zoom 10 is served, 11 is outside what this server offers.
     let (status, _, _) = get(b, "/tiles/counties/10/843/388.mvt");
