@@ -81,6 +81,7 @@ fn max_options_bound_requests_and_are_documented() {
     assert_problem(&get(b, "/within?lon=116.578&lat=38.076&radius_m=50001"), 400, Some("radius_m"));
     // Found by scripts/fuzz-api: empty names in a properties list were silently dropped.
     assert_problem(&get(b, "/collections/clusters/items?properties=,,,"), 400, Some("properties"));
+    assert_problem(&get(b, "/collections/clusters/items?properties="), 400, Some("properties"));
     assert_problem(
         &get(b, "/collections/clusters/items?properties=name_zh,,id"),
         400,

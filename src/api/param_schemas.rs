@@ -159,7 +159,7 @@ fn constrain_parameter(p: &mut Value, place: &str, name: &str, ctx: &Context<'_>
                 }
             };
             let items = json!({"type": "string", "enum": names});
-            *schema = json!({"type": "array", "items": items});
+            *schema = json!({"type": "array", "minItems": 1, "items": items});
             p["style"] = json!("form");
             p["explode"] = json!(false);
         }

@@ -100,10 +100,7 @@ fn parse_limit(q: &mut QueryParams, max: usize) -> Result<usize, ApiError> {
 /// `properties=a,b`: the property names to keep (all when absent).
 fn parse_properties(q: &mut QueryParams, c: Collection<'_>) -> Result<Option<Vec<String>>, ApiError> {
     let Some(raw) = q.raw("properties") else { return Ok(None) };
-    // `properties=` asks for none; an empty name inside a list (`a,,b`) is a mistake.
-    if raw.trim().is_empty() {
-        return Ok(Some(Vec::new()));
-    }
+    // Every name must be one (the document's enum): `properties=` and `a,,b` are mistakes.
     let names: Vec<String> = raw.split(',').map(|s| s.trim().to_owned()).collect();
     if names.iter().any(String::is_empty) {
         return Err(ApiError::bad_parameter(
