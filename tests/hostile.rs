@@ -129,22 +129,12 @@ fn max_options_bound_requests_and_are_documented() {
     assert!(body.len() <= 1024 * 1024 + 64 * 1024, "{} bytes sent", body.len());
     // The document states this server's limits.
     let api = json(&get(b, "/api?f=json").2);
-    let k = api["paths"]["/nearest"]["get"]["parameters"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == "k")
-        .unwrap()
-        .clone();
-    assert_eq!(k["schema"]["maximum"], 5);
-    let z = api["paths"]["/tiles/{layer}/{z}/{x}/{y}.mvt"]["get"]["parameters"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == "z")
-        .unwrap()
-        .clone();
-    assert_eq!(z["schema"]["maximum"], 10);
+    let maximum = |path: &str, name: &str| {
+        let params = api["paths"][path]["get"]["parameters"].as_array().unwrap();
+        params.iter().find(|p| p["name"] == name).unwrap()["schema"]["maximum"].clone()
+    };
+    assert_eq!(maximum("/nearest", "k"), 5);
+    assert_eq!(maximum("/tiles/{layer}/{z}/{x}/{y}.mvt", "z"), 10);
     assert!(api["info"]["description"].as_str().unwrap().contains("`/nearest` k ≤ 5"));
     // The server is still healthy.
     assert_eq!(get(b, "/health").0, 200);
