@@ -28,37 +28,7 @@ pub enum Collection<'a> {
     Points(&'a PointLayer),
 }
 
-/// The JSON Schema type of a queryable property.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum QueryableType {
-    /// Text.
-    String,
-    /// Any number.
-    Number,
-    /// `true`/`false`.
-    Boolean,
-}
-
-impl QueryableType {
-    /// The JSON Schema `type` keyword value.
-    #[must_use]
-    pub fn name(self) -> &'static str {
-        match self {
-            QueryableType::String => "string",
-            QueryableType::Number => "number",
-            QueryableType::Boolean => "boolean",
-        }
-    }
-}
-
-/// A property a request may filter on with `?name=value`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Queryable {
-    /// Property name.
-    pub name: String,
-    /// Its value type.
-    pub kind: QueryableType,
-}
+pub use crate::model::queryable::{Queryable, QueryableType};
 
 /// Admin properties that can be filtered on by equality (all text).
 const ADMIN_QUERYABLES: &[&str] = crate::model::admin::ADMIN_TEXT_PROPERTIES;
@@ -152,28 +122,9 @@ impl<'a> Collection<'a> {
                     kind: QueryableType::String,
                 })
                 .collect(),
-            Collection::Points(layer) => point_queryables(layer.features()),
+            Collection::Points(layer) => layer.queryables().to_vec(),
         }
     }
-}
-
-/// Scalar properties of a point layer, typed by their first non-null value.
-fn point_queryables(features: &[PlaceFeature]) -> Vec<Queryable> {
-    let mut out: Vec<Queryable> = Vec::new();
-    for f in features {
-        for (name, v) in &f.properties {
-            let kind = match v {
-                Value::String(_) => QueryableType::String,
-                Value::Number(_) => QueryableType::Number,
-                Value::Bool(_) => QueryableType::Boolean,
-                _ => continue,
-            };
-            if !out.iter().any(|q| &q.name == name) {
-                out.push(Queryable { name: name.clone(), kind });
-            }
-        }
-    }
-    out
 }
 
 /// A bounding box in CRS84 longitude/latitude degrees. `min_lon > max_lon` means the box

@@ -56,10 +56,11 @@ impl PointFilter {
         fn same(want: Option<&str>, have: Option<&str>) -> bool {
             want.is_none_or(|w| have.is_some_and(|h| h.eq_ignore_ascii_case(w)))
         }
-        let approval = f.properties.get("approval_level").and_then(serde_json::Value::as_str);
+        // The property is looked up only when asked for: nearest tests many candidates.
+        let approval = || f.properties.get("approval_level").and_then(serde_json::Value::as_str);
         same(self.kind.as_deref(), f.kind.as_deref())
             && self.industry.as_deref().is_none_or(|t| f.has_industry(t))
-            && same(self.approval_level.as_deref(), approval)
+            && (self.approval_level.is_none() || same(self.approval_level.as_deref(), approval()))
             && self.datetime.is_none_or(|d| d.matches(f.time))
             && self.matches_designation(f)
     }

@@ -7,6 +7,7 @@
 pub mod names;
 pub mod pip;
 
+use crate::model::queryable::{Queryable, point_queryables};
 use crate::model::{AdminCode, AdminLevel, AdminUnit, PlaceFeature, TimeSpan};
 use geo::{BoundingRect, MultiPolygon, Point, Simplify};
 use rstar::primitives::{GeomWithData, Rectangle};
@@ -71,6 +72,7 @@ pub struct PointLayer {
     tree: RTree<PointEntry>,
     by_id: HashMap<String, usize>,
     temporal: Option<TimeSpan>,
+    queryables: Vec<Queryable>,
 }
 
 impl PointLayer {
@@ -84,6 +86,7 @@ impl PointLayer {
             .collect();
         let by_id = features.iter().enumerate().map(|(i, f)| (f.id.clone(), i)).collect();
         let temporal = features.iter().filter_map(|f| f.time).reduce(TimeSpan::union);
+        let queryables = point_queryables(&features);
         Self {
             name: name.into(),
             title: title.into(),
@@ -91,7 +94,15 @@ impl PointLayer {
             tree: RTree::bulk_load(entries),
             by_id,
             temporal,
+            queryables,
         }
+    }
+
+    /// Scalar properties of the features (typed by their first non-null value), computed once
+    /// here rather than rescanned for every filtered request.
+    #[must_use]
+    pub fn queryables(&self) -> &[Queryable] {
+        &self.queryables
     }
 
     /// The span of the features' times (computed once), if any feature has one.
@@ -122,6 +133,12 @@ impl PointLayer {
     #[must_use]
     pub fn feature(&self, id: &str) -> Option<&PlaceFeature> {
         self.by_id.get(id).map(|&i| &self.features[i])
+    }
+
+    /// The position in [`PointLayer::features`] of the feature with this id.
+    #[must_use]
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
     }
 
     /// The point R-tree (entries carry indexes into [`PointLayer::features`]); coordinates
@@ -219,11 +236,17 @@ impl Atlas {
 
     /// Units of `level` whose bounding box intersects the box `[min, max]` (lon/lat degrees).
     pub fn admin_in_envelope(&self, level: AdminLevel, min: [f64; 2], max: [f64; 2]) -> impl Iterator<Item = &AdminUnit> {
-        let layer = &self.admin[slot(level)];
-        layer
+        let units = &self.admin[slot(level)].units;
+        self.admin_indices_in_envelope(level, min, max).map(move |i| &units[i])
+    }
+
+    /// [`Atlas::admin_in_envelope`] as indices into [`Atlas::admin_units`] (for data kept
+    /// per unit beside the atlas, such as generalised tile geometry).
+    pub fn admin_indices_in_envelope(&self, level: AdminLevel, min: [f64; 2], max: [f64; 2]) -> impl Iterator<Item = usize> + '_ {
+        self.admin[slot(level)]
             .tree
             .locate_in_envelope_intersecting(&AABB::from_corners(min, max))
-            .map(move |e| &layer.units[e.data])
+            .map(|e| e.data)
     }
 
     /// The bounding box of all units of `level` (the R-tree root), `None` when empty.

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod place;
+pub mod queryable;
 pub mod time;
 
 pub use admin::{AdminCode, AdminLevel, AdminUnit, InvalidAdminCode};
