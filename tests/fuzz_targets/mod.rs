@@ -201,7 +201,7 @@ fn datum_for(data: &[u8]) -> Datum {
 
 /// What any successful import must give: one feature per valid record, and a layer file
 /// the server's loader reads back whole.
-fn check_layer(what: &str, features: &[serde_json::Value]) {
+fn check_layer<T: serde::Serialize>(what: &str, features: &[T]) {
     let out = scratch().join(format!("{what}-layer.geojson"));
     std::fs::write(&out, encode_layer(features)).unwrap();
     match cluster_atlas::load::points::read_point_layer(&out) {
