@@ -137,7 +137,7 @@ async fn get_density(State(s): State<AppState>, mut q: QueryParams) -> Result<Re
         let mut head = Map::new();
         head.insert("type".into(), json!("FeatureCollection"));
         head.extend(summary(&d, &p, &breaks));
-        let features = rows(&d, &classes, p.all).map(|(i, class)| Ok::<_, String>(unit_feature(&atlas, &d, i, class, p.geometry)));
+        let features = rows(&d, &classes, p.all).map(|(i, class)| serde_json::to_vec(&unit_feature(&atlas, &d, i, class, p.geometry)));
         stream::finish_feature_collection(writer, &head, features);
     })
     .await
@@ -237,7 +237,7 @@ async fn get_h3(State(s): State<AppState>, mut q: QueryParams) -> Result<Respons
         head.insert("resolution".into(), json!(resolution));
         head.insert("filters".into(), filters_json(&filter));
         head.insert("total".into(), json!(total));
-        let features = hexes.iter().map(|h| Ok::<_, String>(hex_feature(h, resolution)));
+        let features = hexes.iter().map(|h| serde_json::to_vec(&hex_feature(h, resolution)));
         stream::finish_feature_collection(writer, &head, features);
     })
     .await

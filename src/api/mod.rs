@@ -41,6 +41,10 @@ pub struct AppState {
     pub atlas: Arc<Atlas>,
     /// Encoded tiles shared by all requests (`serve --tile-cache-mb`).
     pub tile_cache: Arc<crate::tiles::cache::TileCache>,
+    /// Generalised boundaries and counts of this atlas for admin tiles, built once.
+    pub prepared_tiles: Arc<crate::tiles::prepared::PreparedTiles>,
+    /// The point features' properties as JSON, encoded once for this atlas.
+    pub encoded: Arc<crate::geojson_out::EncodedLayers>,
     /// How point layers are clustered in tiles (`serve --cluster-radius`).
     pub cluster: crate::tiles::ClusterOptions,
     /// How absolute links get their base URL (`serve --public-url`, `--trust-forwarded`).
@@ -60,8 +64,10 @@ impl AppState {
     #[must_use]
     pub fn from_shared(atlas: Arc<Atlas>) -> Self {
         Self {
+            encoded: Arc::new(crate::geojson_out::EncodedLayers::new(&atlas)),
             atlas,
             tile_cache: Arc::default(),
+            prepared_tiles: Arc::default(),
             cluster: crate::tiles::ClusterOptions::default(),
             public_base: base_url::PublicBase::default(),
             limits: limits::QueryLimits::default(),

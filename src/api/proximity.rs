@@ -4,25 +4,29 @@ use super::AppState;
 use super::error::ApiError;
 use super::params::{PointFilterDoc, QueryParams};
 use crate::analysis::{self, Hit, NearestQuery, WithinQuery};
-use crate::geojson_out::{feature_collection, place_feature};
+use crate::geojson_out::{FeatureWriter, collection_bytes};
+use axum::Router;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use axum::{Json, Router};
+use serde_json::{Map, Value};
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
     Router::new().route("/nearest", get(get_nearest)).route("/within", get(get_within))
 }
 
-/// Hits as a GeoJSON FeatureCollection with `distance_m` and `layer` properties.
-fn geojson_body(hits: &[Hit<'_>]) -> serde_json::Value {
-    feature_collection(hits.iter().map(|h| place_feature(h.feature, h.layer, Some(h.distance_m))).collect())
-}
-
-fn geojson_reply(hits: &[Hit<'_>]) -> impl IntoResponse + use<> {
-    ([(header::CONTENT_TYPE, "application/geo+json")], Json(geojson_body(hits)))
+/// Hits as a GeoJSON FeatureCollection with `distance_m` and `layer` properties, `head`
+/// holding any other top-level members.
+fn geojson_reply(s: &AppState, hits: &[Hit<'_>], head: &Map<String, Value>) -> Result<impl IntoResponse + use<>, ApiError> {
+    let w = FeatureWriter::crs84();
+    let body = collection_bytes(head, hits, |out, h| {
+        let encoded = s.encoded.members(&s.atlas, h.layer, h.feature);
+        w.place(out, h.feature, encoded, h.layer, Some(h.distance_m))
+    })
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(([(header::CONTENT_TYPE, "application/geo+json")], body))
 }
 
 /// `GET /nearest?lon=&lat=[&k=10][&kind=][&industry=][&layer=][&designation=]` → the `k` nearest features
@@ -53,7 +57,7 @@ async fn get_nearest(State(s): State<AppState>, mut q: QueryParams) -> Result<im
     let filter = q.point_filter()?;
     q.finish()?;
     let hits = analysis::nearest(&s.atlas, &NearestQuery { lon, lat, k, filter })?;
-    Ok(geojson_reply(&hits))
+    geojson_reply(&s, &hits, &Map::new())
 }
 
 /// `GET /within?lon=&lat=&radius_m=[&limit=][&kind=][&industry=][&layer=][&designation=]` →
@@ -102,8 +106,8 @@ async fn get_within(State(s): State<AppState>, mut q: QueryParams) -> Result<imp
     )?;
     let matched = hits.len();
     hits.truncate(limit);
-    let mut body = geojson_body(&hits);
-    body["numberMatched"] = matched.into();
-    body["numberReturned"] = hits.len().into();
-    Ok(([(header::CONTENT_TYPE, "application/geo+json")], Json(body)))
+    let mut head = Map::new();
+    head.insert("numberMatched".into(), matched.into());
+    head.insert("numberReturned".into(), hits.len().into());
+    geojson_reply(&s, &hits, &head)
 }

@@ -146,7 +146,7 @@ pub async fn respond(media_type: &'static str, max_bytes: u64, job: impl FnOnce(
 pub fn finish_feature_collection<E: std::fmt::Display>(
     mut writer: ChunkWriter,
     head: &serde_json::Map<String, serde_json::Value>,
-    features: impl Iterator<Item = Result<serde_json::Value, E>>,
+    features: impl Iterator<Item = Result<Vec<u8>, E>>,
 ) {
     if let Err(message) = write_feature_collection(&mut writer, head, features) {
         tracing::warn!("streamed answer ended early: {message}");
@@ -155,14 +155,14 @@ pub fn finish_feature_collection<E: std::fmt::Display>(
 }
 
 /// Writes `{…head…, "features": [f1, f2, …]}`: `head` is an object without `features`,
-/// serialised first; each feature is encoded and written one at a time.
+/// serialised first; each feature, already encoded as JSON bytes, is written one at a time.
 ///
 /// # Errors
 /// The first encoding error (as a message) or a write error (client gone).
 pub fn write_feature_collection<W: io::Write, E: std::fmt::Display>(
     w: &mut W,
     head: &serde_json::Map<String, serde_json::Value>,
-    features: impl Iterator<Item = Result<serde_json::Value, E>>,
+    features: impl Iterator<Item = Result<Vec<u8>, E>>,
 ) -> Result<(), String> {
     let io_err = |e: io::Error| e.to_string();
     let head = serde_json::to_vec(head).map_err(|e| e.to_string())?;
@@ -175,7 +175,7 @@ pub fn write_feature_collection<W: io::Write, E: std::fmt::Display>(
         if i > 0 {
             w.write_all(b",").map_err(io_err)?;
         }
-        serde_json::to_writer(&mut *w, &f).map_err(|e| e.to_string())?;
+        w.write_all(&f).map_err(io_err)?;
     }
     w.write_all(b"]}").map_err(io_err)?;
     w.flush().map_err(io_err)
@@ -190,7 +190,7 @@ mod tests {
     fn the_collection_is_valid_json_with_the_head_first() {
         let mut out = Vec::new();
         let head = json!({"type": "FeatureCollection", "numberReturned": 2});
-        let features = [Ok::<_, String>(json!({"id": 1})), Ok(json!({"id": 2}))];
+        let features = [Ok::<_, String>(br#"{"id":1}"#.to_vec()), Ok(br#"{"id":2}"#.to_vec())];
         write_feature_collection(&mut out, head.as_object().unwrap(), features.into_iter()).unwrap();
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(v["features"][1]["id"], 2);
@@ -198,7 +198,7 @@ mod tests {
         let mut out = Vec::new();
         write_feature_collection(&mut out, &serde_json::Map::new(), std::iter::empty::<Result<_, String>>()).unwrap();
         assert_eq!(out, br#"{"features":[]}"#);
-        let bad = [Ok(json!(1)), Err("no projection".to_owned())];
+        let bad = [Ok(b"1".to_vec()), Err("no projection".to_owned())];
         assert_eq!(
             write_feature_collection(&mut Vec::new(), &serde_json::Map::new(), bad.into_iter()).unwrap_err(),
             "no projection"

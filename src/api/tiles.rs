@@ -8,6 +8,7 @@ use super::base_url::Base;
 use super::error::ApiError;
 use super::params::{PointFilterDoc, QueryParams};
 use crate::api::extract::Path;
+use crate::tiles::cache::EncodedTile;
 use crate::tiles::{self, ADMIN_LAYERS, TileCoord, TileError, TileLayer};
 use axum::Json;
 use axum::Router;
@@ -82,7 +83,10 @@ async fn get_tile(
     let y = file
         .strip_suffix(".mvt")
         .ok_or_else(|| ApiError::NotFound(format!("tiles are {layer}/{z}/{x}/{{y}}.mvt, not {file}")))?;
-    tiles::resolve_layer(&s.atlas, &layer)?;
+    let small_point_layer = matches!(
+        tiles::resolve_layer(&s.atlas, &layer)?,
+        TileLayer::Points(p) if p.features().len() <= INLINE_ENCODE_MAX_POINTS
+    );
     let t = TileCoord::new(parse_coord("z", &z)?, parse_coord("x", &x)?, parse_coord("y", y)?)?;
     if t.z > s.limits.max_zoom {
         return Err(ApiError::NotFound(format!(
@@ -96,25 +100,41 @@ async fn get_tile(
     let bytes = s
         .tile_cache
         .get_or_encode(&key, || {
-            let (atlas, cluster, filter, layer) = (s.atlas.clone(), s.cluster, filter.clone(), layer.clone());
+            let (atlas, prepared, cluster, filter, layer) =
+                (s.atlas.clone(), s.prepared_tiles.clone(), s.cluster, filter.clone(), layer.clone());
             async move {
-                let fresh = tokio::task::spawn_blocking(move || {
+                let encode = move || {
                     let tile_layer = tiles::resolve_layer(&atlas, &layer)?;
-                    tiles::encode_tile(&atlas, &layer, tile_layer, t, cluster, &filter)
-                })
-                .await
-                .map_err(|e| ApiError::Internal(e.to_string()))??;
-                Ok::<_, ApiError>(fresh.map(Arc::<[u8]>::from))
+                    tiles::encode_tile(&atlas, &prepared, &layer, tile_layer, t, cluster, &filter)
+                };
+                // A tile of a small point layer takes tens of microseconds: handing it to the
+                // blocking pool (two thread wake-ups) cost more than the encode. Admin tiles
+                // and large point layers, which can take milliseconds, go to the pool.
+                let fresh = if small_point_layer {
+                    encode()?
+                } else {
+                    tokio::task::spawn_blocking(encode)
+                        .await
+                        .map_err(|e| ApiError::Internal(e.to_string()))??
+                };
+                // Weak: the compression layer may gzip the body, and a strong tag would then
+                // name two different byte sequences (RFC 9110 §8.8.1). If-None-Match
+                // compares weakly anyway.
+                Ok::<_, ApiError>(fresh.map(|bytes| {
+                    let etag = format!("W/\"{:x}\"", Sha256::digest(&bytes));
+                    Arc::new(EncodedTile {
+                        bytes: Arc::from(bytes),
+                        etag,
+                    })
+                }))
             }
         })
         .await?;
     let cache = (header::CACHE_CONTROL, "public, max-age=86400");
-    let Some(bytes) = bytes else {
+    let Some(tile) = bytes else {
         return Ok((StatusCode::NO_CONTENT, [cache]).into_response());
     };
-    // Weak: the compression layer may gzip the body, and a strong tag would then name two
-    // different byte sequences (RFC 9110 §8.8.1). If-None-Match compares weakly anyway.
-    let etag = format!("W/\"{:x}\"", Sha256::digest(&bytes));
+    let etag = &tile.etag;
     if headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -124,10 +144,13 @@ async fn get_tile(
     }
     Ok((
         [cache, (header::CONTENT_TYPE, MVT_MEDIA_TYPE), (header::ETAG, etag.as_str())],
-        axum::body::Bytes::from_owner(bytes),
+        axum::body::Bytes::from_owner(tile.bytes.clone()),
     )
         .into_response())
 }
+
+/// Point layers up to this size are encoded on the request's own task (see `get_tile`).
+const INLINE_ENCODE_MAX_POINTS: usize = 20_000;
 
 fn layer_names(s: &AppState) -> Vec<String> {
     ADMIN_LAYERS

@@ -112,8 +112,17 @@ pub fn export(
     );
     bar.set_message(layer.to_owned());
     let mut written = 0;
+    let prepared = tiles::prepared::PreparedTiles::default();
     for t in &coords {
-        if let Some(bytes) = tiles::encode_tile(atlas, layer, tile_layer, *t, cluster, &crate::analysis::PointFilter::default())? {
+        if let Some(bytes) = tiles::encode_tile(
+            atlas,
+            &prepared,
+            layer,
+            tile_layer,
+            *t,
+            cluster,
+            &crate::analysis::PointFilter::default(),
+        )? {
             let coord = pmtiles::TileCoord::new(t.z, t.x, t.y).with_context(|| format!("tile {}/{}/{}", t.z, t.x, t.y))?;
             writer
                 .add_tile(coord, &bytes)

@@ -185,13 +185,18 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             (None, false) => PublicBase::Socket,
         };
         let make: api::live::MakeRouter = Arc::new(move |atlas: Atlas| {
-            api::router(
-                AppState::new(atlas)
-                    .with_tile_cache_mb(cache_mb)
-                    .with_cluster_options(cluster)
-                    .with_public_base(public_base.clone())
-                    .with_limits(query_limits),
-            )
+            let state = AppState::new(atlas)
+                .with_tile_cache_mb(cache_mb)
+                .with_cluster_options(cluster)
+                .with_public_base(public_base.clone())
+                .with_limits(query_limits);
+            // Generalised tile geometry is built off the request path, while the first
+            // requests are served (a tile that needs it first builds it itself).
+            let (atlas, prepared) = (state.atlas.clone(), state.prepared_tiles.clone());
+            let _ = std::thread::Builder::new()
+                .name("prepare-tiles".into())
+                .spawn(move || prepared.warm(&atlas));
+            api::router(state)
         });
         let live = LiveRouter::new(make(atlas));
         let reloader = Reloader::new(data, live.clone(), make);

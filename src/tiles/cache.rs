@@ -24,8 +24,18 @@ const ENTRY_OVERHEAD: u64 = 64;
 /// Key of a cached tile: layer name, z, x, y.
 pub type TileKey = (String, u8, u32, u32);
 
+/// An encoded tile with the entity tag of its bytes, computed once when it is encoded rather
+/// than hashed again on every request that hits the cache.
+#[derive(Debug, PartialEq, Eq)]
+pub struct EncodedTile {
+    /// The MVT bytes.
+    pub bytes: Arc<[u8]>,
+    /// Its entity tag, as sent in `ETag`.
+    pub etag: String,
+}
+
 /// A cached tile: `None` is an empty tile (served as 204).
-pub type CachedTile = Option<Arc<[u8]>>;
+pub type CachedTile = Option<Arc<EncodedTile>>;
 
 /// Counters of a [`TileCache`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -64,7 +74,7 @@ pub struct TileCache {
 }
 
 fn weight(key: &TileKey, tile: &CachedTile) -> u64 {
-    ENTRY_OVERHEAD + key.0.len() as u64 + tile.as_ref().map_or(0, |t| t.len() as u64)
+    ENTRY_OVERHEAD + key.0.len() as u64 + tile.as_ref().map_or(0, |t| (t.bytes.len() + t.etag.len()) as u64)
 }
 
 impl TileCache {
@@ -200,7 +210,12 @@ mod tests {
 
     #[test]
     fn evicts_least_recently_used_by_bytes() {
-        let tile = |n: usize| Some(Arc::<[u8]>::from(vec![7u8; n]));
+        let tile = |n: usize| {
+            Some(Arc::new(EncodedTile {
+                bytes: Arc::from(vec![7u8; n]),
+                etag: String::new(),
+            }))
+        };
         // Room for two 100-byte tiles with overhead (2 × (64 + 8 + 100) = 344), not three.
         let c = TileCache::new(400);
         c.insert(key(0), tile(100));
@@ -221,10 +236,17 @@ mod tests {
         let failed: Result<CachedTile, &str> = c.get_or_encode(&key(0), || async { Err("boom") }).await;
         assert_eq!(failed, Err("boom"));
         assert!(c.lock().in_flight.is_empty(), "a failed encode leaves nothing in flight");
-        let ok: Result<CachedTile, &str> = c.get_or_encode(&key(0), || async { Ok(Some(Arc::from(vec![1u8, 2]))) }).await;
-        assert_eq!(ok.unwrap().as_deref(), Some(&[1u8, 2][..]));
+        let ok: Result<CachedTile, &str> = c
+            .get_or_encode(&key(0), || async {
+                Ok(Some(Arc::new(EncodedTile {
+                    bytes: Arc::from(vec![1u8, 2]),
+                    etag: String::new(),
+                })))
+            })
+            .await;
+        assert_eq!(ok.unwrap().map(|t| t.bytes.to_vec()), Some(vec![1u8, 2]));
         let again: Result<CachedTile, &str> = c.get_or_encode(&key(0), || async { Err("not called") }).await;
-        assert_eq!(again.unwrap().as_deref(), Some(&[1u8, 2][..]));
+        assert_eq!(again.unwrap().map(|t| t.bytes.to_vec()), Some(vec![1u8, 2]));
         let s = c.stats();
         assert_eq!((s.hits, s.misses, s.coalesced, s.entries), (1, 2, 0, 1));
         assert!(c.lock().in_flight.is_empty());

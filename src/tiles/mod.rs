@@ -9,18 +9,20 @@
 
 pub mod cache;
 pub mod expand;
+pub mod point_tags;
+pub mod prepared;
 
 use crate::analysis::PointFilter;
-use crate::analysis::density::assigned_unit;
 use crate::atlas::{Atlas, PointLayer};
 use crate::crs::project::WEB_MERCATOR_MAX_LAT as MAX_LAT;
-use crate::model::{AdminLevel, AdminUnit, PlaceFeature};
+use crate::model::{AdminLevel, AdminUnit};
 use geo::{Area, BooleanOps, BoundingRect, Coord, LineString, MapCoords, MultiPolygon, Orient, Polygon, Rect, Simplify};
 use geozero::ToMvt;
 use geozero::mvt::tile::{self, GeomType};
 use geozero::mvt::{Message, TagsBuilder, TileValue};
-use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use point_tags::PointLayerBuilder;
+use prepared::{PreparedTiles, UnitCounts};
+use std::collections::BTreeMap;
 use std::f64::consts::PI;
 
 /// Tile coordinate space size of one tile side.
@@ -216,6 +218,16 @@ impl TileCoord {
         ]
     }
 
+    /// Tile pixel of a point in Web Mercator unit-square coordinates ([`unit_square`]).
+    #[must_use]
+    pub fn unit_to_pixel(&self, [ux, uy]: [f64; 2]) -> [f64; 2] {
+        let world = f64::from(EXTENT) * f64::from(1u32 << self.z);
+        [
+            ux * world - f64::from(self.x) * f64::from(EXTENT),
+            uy * world - f64::from(self.y) * f64::from(EXTENT),
+        ]
+    }
+
     /// `[min, max]` lon/lat of the tile grown by `buffer` pixels.
     fn envelope(&self, buffer: f64) -> ([f64; 2], [f64; 2]) {
         let [w, n] = self.pixel_to_lonlat(-buffer, -buffer);
@@ -227,10 +239,15 @@ impl TileCoord {
 /// Global pixel (zoom-`z` world of `EXTENT`-unit tiles) of a lon/lat point.
 fn world_px(z: u8, lon: f64, lat: f64) -> [f64; 2] {
     let world = f64::from(EXTENT) * f64::from(1u32 << z);
+    let [x, y] = unit_square(lon, lat);
+    [x * world, y * world]
+}
+
+/// Web Mercator of a lon/lat point on the unit square (x east, y south, both 0..1).
+#[must_use]
+pub fn unit_square(lon: f64, lat: f64) -> [f64; 2] {
     let lat = lat.clamp(-MAX_LAT, MAX_LAT).to_radians();
-    let x = (lon + 180.0) / 360.0 * world;
-    let y = (1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / PI) / 2.0 * world;
-    [x, y]
+    [(lon + 180.0) / 360.0, (1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / PI) / 2.0]
 }
 
 /// What a tile layer name refers to.
@@ -267,22 +284,33 @@ pub fn resolve_layer<'a>(atlas: &'a Atlas, name: &str) -> Result<TileLayer<'a>, 
 /// [`TileError::Encode`] if geozero cannot encode a geometry.
 pub fn encode_tile(
     atlas: &Atlas,
+    prepared: &PreparedTiles,
     name: &str,
     layer: TileLayer<'_>,
     t: TileCoord,
     cluster: ClusterOptions,
     filter: &PointFilter,
 ) -> Result<Option<Vec<u8>>, TileError> {
+    let level = match layer {
+        TileLayer::Admin(level) => level,
+        TileLayer::Points(p) => {
+            let mut b = PointLayerBuilder::new(prepared.point_dictionary(atlas, p));
+            if t.z >= CLUSTER_MAX_ZOOM {
+                point_features(p, t, filter, &mut b);
+            } else {
+                cluster_features(p, t, cluster, filter, &mut b);
+            }
+            if b.is_empty() {
+                return Ok(None);
+            }
+            let layers = vec![b.into_layer(name.to_owned(), EXTENT)];
+            return Ok(Some(geozero::mvt::Tile { layers }.encode_to_vec()));
+        }
+    };
     let mut b = LayerBuilder::default();
     let mut labels = LayerBuilder::default();
-    match layer {
-        TileLayer::Admin(level) => {
-            admin_features(atlas, level, t, &mut b)?;
-            admin_labels(atlas, level, t, &mut labels);
-        }
-        TileLayer::Points(p) if t.z >= CLUSTER_MAX_ZOOM => point_features(p, t, filter, &mut b)?,
-        TileLayer::Points(p) => cluster_features(p, t, cluster, filter, &mut b)?,
-    }
+    admin_features(atlas, prepared, level, t, &mut b)?;
+    admin_labels(atlas, level, t, &mut labels);
     if b.features.is_empty() {
         return Ok(None);
     }
@@ -359,27 +387,10 @@ fn encode_err(e: geozero::error::GeozeroError) -> TileError {
     TileError::Encode(e.to_string())
 }
 
-/// Per-unit point counts by industry of the default point layer (`n_<industry>`, `n_total`).
-fn industry_counts(atlas: &Atlas, level: AdminLevel) -> HashMap<String, BTreeMap<String, u64>> {
-    let mut out: HashMap<String, BTreeMap<String, u64>> = HashMap::new();
-    let Some(layer) = atlas.point_layer(crate::load::DEFAULT_POINT_LAYER) else {
-        return out;
-    };
-    for f in layer.features() {
-        if let Some(u) = assigned_unit(atlas, level, f) {
-            let m = out.entry(u.code.to_string()).or_default();
-            *m.entry("n_total".into()).or_default() += 1;
-            for ind in &f.industries {
-                *m.entry(format!("n_{ind}")).or_default() += 1;
-            }
-        }
-    }
-    out
-}
-
-fn admin_features(atlas: &Atlas, level: AdminLevel, t: TileCoord, b: &mut LayerBuilder) -> Result<(), TileError> {
+fn admin_features(atlas: &Atlas, prepared: &PreparedTiles, level: AdminLevel, t: TileCoord, b: &mut LayerBuilder) -> Result<(), TileError> {
     let (min, max) = t.envelope(BUFFER);
-    let counts = industry_counts(atlas, level);
+    let counts = prepared.counts(atlas, level);
+    let generalised = prepared.generalised(atlas, level, t.z);
     let clip = Rect::new(
         Coord { x: -BUFFER, y: -BUFFER },
         Coord {
@@ -387,8 +398,14 @@ fn admin_features(atlas: &Atlas, level: AdminLevel, t: TileCoord, b: &mut LayerB
             y: f64::from(EXTENT) + BUFFER,
         },
     );
-    for unit in atlas.admin_in_envelope(level, min, max) {
-        let Some(geom) = tile_polygons(&unit.geometry, t, clip) else {
+    let units = atlas.admin_units(level);
+    for i in atlas.admin_indices_in_envelope(level, min, max) {
+        let unit = &units[i];
+        let geom = match generalised {
+            Some(g) => tile_polygons_generalised(&g[i], t, clip),
+            None => tile_polygons(&unit.geometry, t, clip),
+        };
+        let Some(geom) = geom else {
             continue;
         };
         let feature = geo::Geometry::MultiPolygon(geom).to_mvt_unscaled().map_err(encode_err)?;
@@ -397,7 +414,7 @@ fn admin_features(atlas: &Atlas, level: AdminLevel, t: TileCoord, b: &mut LayerB
     Ok(())
 }
 
-fn admin_props(unit: &AdminUnit, counts: Option<&BTreeMap<String, u64>>) -> Vec<(String, TileValue)> {
+fn admin_props(unit: &AdminUnit, counts: Option<&UnitCounts>) -> Vec<(String, TileValue)> {
     let mut p = vec![
         ("code".to_owned(), TileValue::Str(unit.code.to_string())),
         ("name_zh".to_owned(), TileValue::Str(unit.name_zh.clone())),
@@ -423,16 +440,38 @@ fn tile_polygons(mp: &MultiPolygon<f64>, t: TileCoord, clip: Rect<f64>) -> Optio
         let [x, y] = t.lonlat_to_pixel(c.x, c.y);
         Coord { x, y }
     });
-    let simplified = projected.simplify(1.0);
-    let bounds = simplified.bounding_rect()?;
+    clip_and_snap(projected.simplify(1.0), clip)
+}
+
+/// [`tile_polygons`] for a boundary already generalised for this zoom (unit-square
+/// coordinates, see [`prepared`]): only scaled to the tile's pixels, then clipped and snapped.
+fn tile_polygons_generalised(mp: &MultiPolygon<f32>, t: TileCoord, clip: Rect<f64>) -> Option<MultiPolygon<f64>> {
+    let world = f64::from(EXTENT) * f64::from(1u32 << t.z);
+    let (ox, oy) = (f64::from(t.x) * f64::from(EXTENT), f64::from(t.y) * f64::from(EXTENT));
+    let px = |c: Coord<f32>| Coord {
+        x: f64::from(c.x) * world - ox,
+        y: f64::from(c.y) * world - oy,
+    };
+    let bounds = mp.bounding_rect()?;
+    let (lo, hi) = (px(bounds.min()), px(bounds.max()));
+    if hi.x < clip.min().x || lo.x > clip.max().x || hi.y < clip.min().y || lo.y > clip.max().y {
+        return None;
+    }
+    clip_and_snap(mp.map_coords(px), clip)
+}
+
+/// Clips tile-pixel polygons to `clip`, rounds them to the integer grid and orients rings
+/// the MVT way; `None` when nothing is left.
+fn clip_and_snap(projected: MultiPolygon<f64>, clip: Rect<f64>) -> Option<MultiPolygon<f64>> {
+    let bounds = projected.bounding_rect()?;
     let inside = bounds.min().x >= clip.min().x
         && bounds.min().y >= clip.min().y
         && bounds.max().x <= clip.max().x
         && bounds.max().y <= clip.max().y;
     let clipped = if inside {
-        simplified
+        projected
     } else {
-        simplified.intersection(&clip.to_polygon())
+        projected.intersection(&clip.to_polygon())
     };
     let polys: Vec<Polygon<f64>> = clipped.0.iter().filter_map(snap_polygon).collect();
     // geo's default orientation (exterior counter-clockwise with y up) has positive shoelace
@@ -471,39 +510,16 @@ fn point_feature(px: [f64; 2]) -> tile::Feature {
     }
 }
 
-fn point_features(layer: &PointLayer, t: TileCoord, filter: &PointFilter, b: &mut LayerBuilder) -> Result<(), TileError> {
+fn point_features(layer: &PointLayer, t: TileCoord, filter: &PointFilter, b: &mut PointLayerBuilder<'_>) {
     let (min, max) = t.envelope(BUFFER);
     for e in layer.tree().locate_in_envelope(&rstar::AABB::from_corners(min, max)) {
         let f = &layer.features()[e.data];
         if !filter.matches(f) {
             continue;
         }
-        b.push(point_feature(t.lonlat_to_pixel(f.point.x(), f.point.y())), point_props(f));
+        let px = t.unit_to_pixel(b.dictionary().unit_square(e.data));
+        b.push_stored(point_feature(px), e.data);
     }
-    Ok(())
-}
-
-/// All stored properties as MVT values (objects and arrays as JSON text, nulls left out).
-fn point_props(f: &PlaceFeature) -> Vec<(String, TileValue)> {
-    let mut p = vec![("id".to_owned(), TileValue::Str(f.id.clone()))];
-    for (k, v) in &f.properties {
-        if k == "id" {
-            continue;
-        }
-        let tv = match v {
-            Value::Null => continue,
-            Value::Bool(b) => TileValue::Bool(*b),
-            Value::Number(n) => match (n.as_i64(), n.as_f64()) {
-                (Some(i), _) => TileValue::Sint(i),
-                (None, Some(x)) => TileValue::Double(x),
-                (None, None) => TileValue::Str(n.to_string()),
-            },
-            Value::String(s) => TileValue::Str(s.clone()),
-            other => TileValue::Str(other.to_string()),
-        };
-        p.push((k.clone(), tv));
-    }
-    p
 }
 
 /// `12`, `1.2k`, `12k` as supercluster abbreviates counts.
@@ -517,7 +533,8 @@ pub fn abbreviate(n: usize) -> String {
 }
 
 /// A point in a grid cell with its tile pixel.
-type Member<'a> = (&'a PlaceFeature, [f64; 2]);
+/// A point of a cluster cell: its index in the layer and its tile pixel.
+type Member = (usize, [f64; 2]);
 
 /// The id of grid cell `cell` of tile `t`: `((gy · cells_per_world_side + gx) << 5) | z`.
 pub(crate) fn cluster_id(t: TileCoord, cell: (u32, u32), cluster: ClusterOptions) -> u64 {
@@ -528,32 +545,26 @@ pub(crate) fn cluster_id(t: TileCoord, cell: (u32, u32), cluster: ClusterOptions
     ((gy * world_cells + gx) << 5) | u64::from(t.z)
 }
 
-fn cluster_features(
-    layer: &PointLayer,
-    t: TileCoord,
-    cluster: ClusterOptions,
-    filter: &PointFilter,
-    b: &mut LayerBuilder,
-) -> Result<(), TileError> {
+fn cluster_features(layer: &PointLayer, t: TileCoord, cluster: ClusterOptions, filter: &PointFilter, b: &mut PointLayerBuilder<'_>) {
     // Grid clustering written here: supercluster-style greedy clustering has no maintained
     // Rust crate in this tree, and a fixed grid makes every cell belong to one tile.
     let (min, max) = t.envelope(1.0);
     let side = f64::from(EXTENT);
-    let mut cells: BTreeMap<(u32, u32), Vec<Member<'_>>> = BTreeMap::new();
+    let mut cells: BTreeMap<(u32, u32), Vec<Member>> = BTreeMap::new();
     for e in layer.tree().locate_in_envelope(&rstar::AABB::from_corners(min, max)) {
         let f = &layer.features()[e.data];
         if !filter.matches(f) {
             continue;
         }
-        let px = t.lonlat_to_pixel(f.point.x(), f.point.y());
+        let px = t.unit_to_pixel(b.dictionary().unit_square(e.data));
         if !(0.0..side).contains(&px[0]) || !(0.0..side).contains(&px[1]) {
             continue; // owned by a neighbouring tile
         }
-        cells.entry(cluster.cell_of(px)).or_default().push((f, px));
+        cells.entry(cluster.cell_of(px)).or_default().push((e.data, px));
     }
     for (cell, members) in cells {
-        if let [(f, px)] = members.as_slice() {
-            b.push(point_feature(*px), point_props(f));
+        if let [(i, px)] = members.as_slice() {
+            b.push_stored(point_feature(*px), *i);
             continue;
         }
         let n = members.len();
@@ -561,31 +572,17 @@ fn cluster_features(
             .iter()
             .fold([0.0, 0.0], |a, (_, p)| [a[0] + p[0] / n as f64, a[1] + p[1] / n as f64]);
         let props = vec![
-            ("cluster".to_owned(), TileValue::Bool(true)),
-            ("cluster_id".to_owned(), TileValue::Uint(cluster_id(t, cell, cluster))),
-            ("point_count".to_owned(), TileValue::Uint(n as u64)),
-            ("point_count_abbreviated".to_owned(), TileValue::Str(abbreviate(n))),
+            ("cluster", TileValue::Bool(true)),
+            ("cluster_id", TileValue::Uint(cluster_id(t, cell, cluster))),
+            ("point_count", TileValue::Uint(n as u64)),
+            ("point_count_abbreviated", TileValue::Str(abbreviate(n))),
             (
-                "top_industries".to_owned(),
-                TileValue::Str(top_industries(members.iter().map(|(f, _)| *f))),
+                "top_industries",
+                TileValue::Str(b.dictionary().top_industries(members.iter().map(|(i, _)| *i))),
             ),
         ];
-        b.push(point_feature(mean), props);
+        b.push_made(point_feature(mean), props);
     }
-    Ok(())
-}
-
-/// The three most frequent industries, most frequent first (ties by name), comma-separated.
-fn top_industries<'a>(features: impl Iterator<Item = &'a PlaceFeature>) -> String {
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    for f in features {
-        for i in &f.industries {
-            *counts.entry(i.as_str()).or_default() += 1;
-        }
-    }
-    let mut v: Vec<(&str, usize)> = counts.into_iter().collect();
-    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    v.iter().take(3).map(|(i, _)| *i).collect::<Vec<_>>().join(",")
 }
 
 #[cfg(test)]

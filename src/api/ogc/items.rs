@@ -18,8 +18,9 @@ use crate::api::error::ApiError;
 use crate::api::extract::Path;
 use crate::api::params::QueryParams;
 use crate::api::stream;
+use crate::atlas::Atlas;
 use crate::crs::project::{OutputCrs, Projector};
-use crate::geojson_out::{admin_feature, place_feature};
+use crate::geojson_out::{EncodedLayers, FeatureWriter};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Uri};
 use axum::response::Response;
@@ -61,22 +62,6 @@ fn parse_output_crs(q: &mut QueryParams, name: &'static str) -> Result<OutputCrs
     match q.raw(name) {
         None => Ok(OutputCrs::Crs84),
         Some(v) => v.parse::<OutputCrs>().map_err(|e| ApiError::bad_parameter(name, e.to_string())),
-    }
-}
-
-/// Converts every `[x, y, …]` position under a GeoJSON `geometry` to the projector's CRS.
-fn project_geometry(v: &mut Value, p: &Projector) -> Result<(), ApiError> {
-    match v {
-        Value::Array(a) if a.len() >= 2 && a[0].is_number() && a[1].is_number() => {
-            let (x, y) = (a[0].as_f64().unwrap_or(f64::NAN), a[1].as_f64().unwrap_or(f64::NAN));
-            let (x, y) = p.forward((x, y)).map_err(|e| ApiError::Internal(e.to_string()))?;
-            a[0] = json!(x);
-            a[1] = json!(y);
-            Ok(())
-        }
-        Value::Array(a) => a.iter_mut().try_for_each(|c| project_geometry(c, p)),
-        Value::Object(o) => o.get_mut("coordinates").map_or(Ok(()), |c| project_geometry(c, p)),
-        _ => Ok(()),
     }
 }
 
@@ -173,19 +158,32 @@ fn parse_selection(q: &mut QueryParams, c: Collection<'_>, max_items: usize) -> 
     ))
 }
 
-/// One feature as GeoJSON with full-resolution geometry, keeping only `properties` if given.
+/// One feature as GeoJSON bytes with full-resolution geometry, keeping only `properties` if
+/// given; a point feature's properties are copied from `encoded` when it holds them.
+fn encode_bytes(
+    item: Item<'_>,
+    collection: &str,
+    properties: Option<&[String]>,
+    crs: &Projector,
+    encoded: Option<(&Atlas, &EncodedLayers)>,
+) -> Result<Vec<u8>, ApiError> {
+    let w = FeatureWriter::projected(crs).keeping(properties);
+    let mut out = Vec::with_capacity(1024);
+    match item {
+        Item::Admin(u) => w.admin(&mut out, u, true),
+        Item::Point(f) => {
+            let members = encoded.and_then(|(atlas, e)| e.members(atlas, collection, f));
+            w.place(&mut out, f, members, collection, None)
+        }
+    }
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(out)
+}
+
+/// [`encode_bytes`] as a `Value`, for pages that add to the feature or render it as HTML.
 fn encode(item: Item<'_>, collection: &str, properties: Option<&[String]>, crs: &Projector) -> Result<Value, ApiError> {
-    let mut v = match item {
-        Item::Admin(u) => admin_feature(u, true),
-        Item::Point(f) => place_feature(f, collection, None),
-    };
-    if let (Some(keep), Some(props)) = (properties, v.get_mut("properties").and_then(Value::as_object_mut)) {
-        props.retain(|k, _| keep.contains(k));
-    }
-    if crs.crs() != OutputCrs::Crs84 {
-        project_geometry(&mut v["geometry"], crs)?;
-    }
-    Ok(v)
+    let bytes = encode_bytes(item, collection, properties, crs, None)?;
+    serde_json::from_slice(&bytes).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 /// The request's query pairs except `f` and `offset` (for paging and alternate links).
@@ -306,7 +304,7 @@ async fn stream_items(
     properties: Option<Vec<String>>,
     crs: OutputCrs,
 ) -> Result<Response, ApiError> {
-    let atlas = s.atlas.clone();
+    let (atlas, encoded) = (s.atlas.clone(), s.encoded.clone());
     let resp = stream::respond(GEOJSON, s.limits.max_result_bytes, move |start| {
         let selected = find(&atlas, &id).and_then(|c| Ok((c, features::select(&atlas, c, &sel)?)));
         let projector = crs.projector().map_err(|e| ApiError::Internal(e.to_string()));
@@ -324,7 +322,10 @@ async fn stream_items(
         head.insert("numberReturned".into(), json!(returned));
         head.insert("timeStamp".into(), json!(stamp));
         head.insert("links".into(), Value::Array(links));
-        let features = page.items.into_iter().map(|i| encode(i, c.id(), properties.as_deref(), &projector));
+        let features = page
+            .items
+            .into_iter()
+            .map(|i| encode_bytes(i, c.id(), properties.as_deref(), &projector, Some((&atlas, &encoded))));
         stream::finish_feature_collection(writer, &head, features);
     })
     .await?;
