@@ -32,8 +32,31 @@ pub enum PublicBase {
 #[derive(Debug, Clone, Copy)]
 pub struct LocalAddr(pub SocketAddr);
 
-impl Connected<IncomingStream<'_, tokio::net::TcpListener>> for LocalAddr {
-    fn connect_info(stream: IncomingStream<'_, tokio::net::TcpListener>) -> Self {
+/// The listener `serve` accepts on: a TCP listener that sets `TCP_NODELAY` on every accepted
+/// connection. Without it a streamed answer's last small chunk waited for the client's
+/// delayed ACK: 40 ms added to every items page on a keep-alive connection.
+pub struct Listener(pub tokio::net::TcpListener);
+
+impl axum::serve::Listener for Listener {
+    type Io = tokio::net::TcpStream;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        // axum's own accept loop (it retries on errors such as EMFILE).
+        let (io, addr) = axum::serve::Listener::accept(&mut self.0).await;
+        if let Err(e) = io.set_nodelay(true) {
+            tracing::debug!("cannot set TCP_NODELAY: {e}");
+        }
+        (io, addr)
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.0.local_addr()
+    }
+}
+
+impl Connected<IncomingStream<'_, Listener>> for LocalAddr {
+    fn connect_info(stream: IncomingStream<'_, Listener>) -> Self {
         // The accepted socket's own address; the listener's when it cannot be read.
         let addr = stream.io().local_addr().unwrap_or_else(|_| *stream.remote_addr());
         LocalAddr(addr)

@@ -206,7 +206,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             None => live.into_router(),
         };
         let app = api::limits::apply(app, limits).into_make_service_with_connect_info::<LocalAddr>();
-        serve_until_stopped(listener, app, args.shutdown_timeout.into()).await
+        serve_until_stopped(crate::api::base_url::Listener(listener), app, args.shutdown_timeout.into()).await
     })?;
     // Blocking tasks still running (an encoder whose client is gone) are not waited for.
     runtime.shutdown_timeout(Duration::from_secs(1));
@@ -216,7 +216,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
 /// Serves until SIGTERM or SIGINT, then stops accepting connections and waits up to
 /// `timeout` for the requests in flight (a streamed body included) to finish.
 async fn serve_until_stopped(
-    listener: tokio::net::TcpListener,
+    listener: crate::api::base_url::Listener,
     app: axum::extract::connect_info::IntoMakeServiceWithConnectInfo<axum::Router, LocalAddr>,
     timeout: Duration,
 ) -> anyhow::Result<()> {
