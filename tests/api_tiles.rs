@@ -366,13 +366,14 @@ async fn second_request_for_a_tile_is_a_cache_hit() {
 #[tokio::test]
 async fn a_tiny_cache_evicts() {
     use cluster_atlas::api::{AppState, router};
-    // 1 MB cannot hold the four z3 counties tiles over China plus sixteen z4 ones.
+    // 1 MB cannot hold the four z3 counties tiles over China, nine z4 ones and thirty z5 ones.
     let app = router(AppState::from_shared(common::atlas()).with_tile_cache_mb(1));
     let mut tiles: Vec<String> = [(6, 3), (5, 3), (6, 2), (5, 2)]
         .iter()
         .map(|(x, y)| format!("/tiles/counties/3/{x}/{y}.mvt"))
         .collect();
-    tiles.extend((11..=14).flat_map(|x| (4..=7).map(move |y| format!("/tiles/counties/4/{x}/{y}.mvt"))));
+    tiles.extend((11..=13).flat_map(|x| (5..=7).map(move |y| format!("/tiles/counties/4/{x}/{y}.mvt"))));
+    tiles.extend((22..=27).flat_map(|x| (10..=14).map(move |y| format!("/tiles/counties/5/{x}/{y}.mvt"))));
     let mut total = 0;
     for uri in &tiles {
         let r = get_via(&app, uri).await;

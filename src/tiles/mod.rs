@@ -16,7 +16,7 @@ use crate::analysis::PointFilter;
 use crate::atlas::{Atlas, PointLayer};
 use crate::crs::project::WEB_MERCATOR_MAX_LAT as MAX_LAT;
 use crate::model::{AdminLevel, AdminUnit};
-use geo::{Area, BooleanOps, BoundingRect, Coord, LineString, MapCoords, MultiPolygon, Orient, Polygon, Rect, Simplify};
+use geo::{Area, BoundingRect, Coord, LineString, MapCoords, MultiPolygon, Orient, Polygon, Rect, Simplify};
 use geozero::ToMvt;
 use geozero::mvt::tile::{self, GeomType};
 use geozero::mvt::{Message, TagsBuilder, TileValue};
@@ -468,15 +468,99 @@ fn clip_and_snap(projected: MultiPolygon<f64>, clip: Rect<f64>) -> Option<MultiP
         && bounds.min().y >= clip.min().y
         && bounds.max().x <= clip.max().x
         && bounds.max().y <= clip.max().y;
-    let clipped = if inside {
-        projected
+    let polys: Vec<Polygon<f64>> = if inside {
+        projected.0.iter().filter_map(snap_polygon).collect()
     } else {
-        projected.intersection(&clip.to_polygon())
+        projected
+            .0
+            .iter()
+            .filter_map(|p| clip_polygon(p, clip))
+            .filter_map(|p| snap_polygon(&p))
+            .collect()
     };
-    let polys: Vec<Polygon<f64>> = clipped.0.iter().filter_map(snap_polygon).collect();
     // geo's default orientation (exterior counter-clockwise with y up) has positive shoelace
     // area, which is what MVT asks of exteriors in its y-down pixel space.
     (!polys.is_empty()).then(|| MultiPolygon(polys).orient(geo::orient::Direction::Default))
+}
+
+/// Clips a polygon to an axis-aligned rectangle ring by ring, with the Sutherland–Hodgman
+/// passes that geojson-vt and tippecanoe use for tiles. geo's `BooleanOps` computes a
+/// general, exact polygon intersection, which was a quarter of a cold counties tile; against
+/// a rectangle four half-plane passes are linear in the ring. Where a ring leaves the
+/// rectangle and comes back, the result runs along the edge — on the buffer line, outside
+/// the drawn tile, with no area. `None` when the exterior is cut away.
+fn clip_polygon(p: &Polygon<f64>, r: Rect<f64>) -> Option<Polygon<f64>> {
+    let exterior = clip_ring(p.exterior(), r)?;
+    Some(Polygon::new(
+        exterior,
+        p.interiors().iter().filter_map(|i| clip_ring(i, r)).collect(),
+    ))
+}
+
+fn clip_ring(ring: &LineString<f64>, r: Rect<f64>) -> Option<LineString<f64>> {
+    let mut pts: Vec<Coord<f64>> = ring.0.clone();
+    if pts.len() > 1 && pts.first() == pts.last() {
+        pts.pop();
+    }
+    for edge in [Edge::West, Edge::East, Edge::North, Edge::South] {
+        pts = clip_half_plane(&pts, edge, r);
+        if pts.len() < 3 {
+            return None;
+        }
+    }
+    pts.push(pts[0]);
+    Some(LineString::new(pts))
+}
+
+/// A side of the clipping rectangle (pixel y grows southwards).
+#[derive(Clone, Copy)]
+enum Edge {
+    West,
+    East,
+    North,
+    South,
+}
+
+/// One Sutherland–Hodgman pass: the part of the (open) ring `pts` on the inner side of `edge`.
+fn clip_half_plane(pts: &[Coord<f64>], edge: Edge, r: Rect<f64>) -> Vec<Coord<f64>> {
+    let inside = |c: Coord<f64>| match edge {
+        Edge::West => c.x >= r.min().x,
+        Edge::East => c.x <= r.max().x,
+        Edge::North => c.y >= r.min().y,
+        Edge::South => c.y <= r.max().y,
+    };
+    let crossing = |a: Coord<f64>, b: Coord<f64>| match edge {
+        Edge::West | Edge::East => {
+            let x = if matches!(edge, Edge::West) { r.min().x } else { r.max().x };
+            Coord {
+                x,
+                y: a.y + (x - a.x) / (b.x - a.x) * (b.y - a.y),
+            }
+        }
+        Edge::North | Edge::South => {
+            let y = if matches!(edge, Edge::North) { r.min().y } else { r.max().y };
+            Coord {
+                x: a.x + (y - a.y) / (b.y - a.y) * (b.x - a.x),
+                y,
+            }
+        }
+    };
+    let mut out = Vec::with_capacity(pts.len() + 4);
+    let Some(&last) = pts.last() else { return out };
+    let mut prev = last;
+    for &cur in pts {
+        match (inside(prev), inside(cur)) {
+            (true, true) => out.push(cur),
+            (true, false) => out.push(crossing(prev, cur)),
+            (false, true) => {
+                out.push(crossing(prev, cur));
+                out.push(cur);
+            }
+            (false, false) => {}
+        }
+        prev = cur;
+    }
+    out
 }
 
 /// Rounds a polygon to integer pixels and drops rings that collapse.
