@@ -30,12 +30,6 @@ pub struct FeatureWriter<'a> {
     scale: f64,
 }
 
-impl Default for FeatureWriter<'_> {
-    fn default() -> Self {
-        Self::crs84()
-    }
-}
-
 impl<'a> FeatureWriter<'a> {
     /// Stored CRS84 coordinates, every property.
     #[must_use]
@@ -215,12 +209,6 @@ impl EncodedProperties {
     #[must_use]
     pub fn get(&self, i: usize) -> Option<&[u8]> {
         self.members.get(i).map(AsRef::as_ref)
-    }
-
-    /// Bytes held.
-    #[must_use]
-    pub fn bytes(&self) -> usize {
-        self.members.iter().map(|m| m.len()).sum()
     }
 }
 
