@@ -639,14 +639,69 @@ fn import_columns(t: &CsvTable) -> Result<ImportColumns, Problem> {
     Ok(cols)
 }
 
+/// Places the rows of one import CSV one at a time (see [`import_csv`]): the columns are
+/// found once from the header, then each row is validated and placed on its own, so a file
+/// can be streamed (`import --postgres`) as well as read whole.
+pub struct RowPlacer<'a> {
+    atlas: &'a Atlas,
+    head: CsvTable,
+    cols: ImportColumns,
+    datum: Datum,
+}
+
+impl<'a> RowPlacer<'a> {
+    /// Finds the interpreted columns among `headers` of the file `path`.
+    ///
+    /// # Errors
+    /// A header [`Problem`] (no name column, only one of lon/lat, no location column).
+    pub fn new(atlas: &'a Atlas, path: &Path, headers: &[String], datum: Datum) -> Result<Self, Problem> {
+        let head = CsvTable {
+            path: path.to_path_buf(),
+            headers: headers.to_vec(),
+            rows: Vec::new(),
+        };
+        let cols = import_columns(&head)?;
+        Ok(Self { atlas, head, cols, datum })
+    }
+
+    /// The feature id of a row: its `id` column, else `row-<line>`.
+    #[must_use]
+    pub fn id(&self, row: &CsvRow) -> String {
+        self.cols
+            .id
+            .map(|i| row.fields[i].trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| format!("row-{}", row.line))
+    }
+
+    /// 1-based column of the `id` field, for duplicate-id messages.
+    #[must_use]
+    pub fn id_column(&self) -> Option<u64> {
+        self.cols.id.map(|i| i as u64 + 1)
+    }
+
+    /// Validates and places one row: the GeoJSON feature to store, or its problems.
+    ///
+    /// # Errors
+    /// Every problem of the row, located by line and column.
+    pub fn place(&self, row: &CsvRow) -> Result<Value, Vec<Problem>> {
+        let mut problems = Vec::new();
+        let result = import_row(self.atlas, &self.head, &self.cols, row, self.datum, &mut problems);
+        match result {
+            Some((placement, props)) if problems.is_empty() => Ok(placed_feature(&self.id(row), &placement, props, false)),
+            _ => Err(problems),
+        }
+    }
+}
+
 /// Validates and places every row of an import CSV: coordinates (in `datum`, stored as
 /// WGS84, precision `exact`), else a county code or county name (the county's point,
 /// precision `county`). Every other column is kept as a typed property.
 #[must_use]
 pub fn import_csv(atlas: &Atlas, table: &CsvTable, datum: Datum) -> ImportOutcome {
     let mut out = ImportOutcome::default();
-    let cols = match import_columns(table) {
-        Ok(c) => c,
+    let placer = match RowPlacer::new(atlas, &table.path, &table.headers, datum) {
+        Ok(p) => p,
         Err(p) => {
             out.problems.push(p);
             out.rejected = table.rows.len();
@@ -655,29 +710,29 @@ pub fn import_csv(atlas: &Atlas, table: &CsvTable, datum: Datum) -> ImportOutcom
     };
     let mut seen: HashMap<String, u64> = HashMap::new();
     for row in &table.rows {
+        let result = placer.place(row);
+        let id = placer.id(row);
         let mut problems = Vec::new();
-        let result = import_row(atlas, table, &cols, row, datum, &mut problems);
-        let id = cols
-            .id
-            .map(|i| row.fields[i].trim().to_owned())
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| format!("row-{}", row.line));
         if let Some(first) = seen.get(&id) {
-            let col = cols.id.map(|i| i as u64 + 1);
             problems.push(Problem::new(
                 &table.path,
                 Some(row.line),
-                col,
+                placer.id_column(),
                 format!("duplicate id '{id}' (first on line {first})"),
             ));
         } else {
-            seen.insert(id.clone(), row.line);
+            seen.insert(id, row.line);
         }
         match result {
-            Some((placement, props)) if problems.is_empty() => out.features.push(encoded(&placed_feature(&id, &placement, props, false))),
-            _ => {
+            Ok(feature) if problems.is_empty() => out.features.push(encoded(&feature)),
+            Ok(_) => {
                 out.rejected += 1;
                 out.problems.extend(problems);
+            }
+            Err(mut row_problems) => {
+                out.rejected += 1;
+                row_problems.extend(problems);
+                out.problems.extend(row_problems);
             }
         }
     }

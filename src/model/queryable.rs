@@ -40,9 +40,21 @@ pub struct Queryable {
 /// order (a set beside the list keeps this linear in the properties read).
 #[must_use]
 pub fn point_queryables(features: &[PlaceFeature]) -> Vec<Queryable> {
-    let mut out: Vec<Queryable> = Vec::new();
-    let mut seen: HashSet<&str> = HashSet::new();
-    for f in features {
+    let mut c = QueryableCollector::default();
+    features.iter().for_each(|f| c.add(f));
+    c.finish()
+}
+
+/// [`point_queryables`] one feature at a time, for layers that are streamed rather than held.
+#[derive(Debug, Default)]
+pub struct QueryableCollector {
+    out: Vec<Queryable>,
+    seen: HashSet<String>,
+}
+
+impl QueryableCollector {
+    /// Takes note of the scalar properties of `f`.
+    pub fn add(&mut self, f: &PlaceFeature) {
         for (name, v) in &f.properties {
             let kind = match v {
                 Value::String(_) => QueryableType::String,
@@ -50,10 +62,16 @@ pub fn point_queryables(features: &[PlaceFeature]) -> Vec<Queryable> {
                 Value::Bool(_) => QueryableType::Boolean,
                 _ => continue,
             };
-            if seen.insert(name.as_str()) {
-                out.push(Queryable { name: name.clone(), kind });
+            if !self.seen.contains(name) {
+                self.seen.insert(name.clone());
+                self.out.push(Queryable { name: name.clone(), kind });
             }
         }
     }
-    out
+
+    /// The queryables seen, in first-seen order.
+    #[must_use]
+    pub fn finish(self) -> Vec<Queryable> {
+        self.out
+    }
 }

@@ -14,6 +14,18 @@ impl Day {
     pub fn new(year: u16, month: u8, day: u8) -> Self {
         Day(u32::from(year) * 10_000 + u32::from(month) * 100 + u32::from(day))
     }
+
+    /// The day as the number `YYYYMMDD` (how a database column stores it).
+    #[must_use]
+    pub fn value(self) -> u32 {
+        self.0
+    }
+
+    /// The day of a `YYYYMMDD` number (as [`Day::value`] gives it).
+    #[must_use]
+    pub fn from_value(value: u32) -> Self {
+        Day(value)
+    }
 }
 
 impl fmt::Display for Day {
