@@ -24,5 +24,6 @@ pub mod load;
 pub mod model;
 pub mod names;
 pub mod prepare;
+pub mod source;
 pub mod telemetry;
 pub mod tiles;

@@ -1,0 +1,267 @@
+//! The database layout of point layers: the catalogue table and one table per layer, as the
+//! importer writes them and [`super::PostgisLayer`] reads them (the one place that knows it).
+//!
+//! A layer table holds, per feature: `ord` (file order, the order of items pages), `id`,
+//! `geom` (Point, EPSG:4326, GiST-indexed), `ux`/`uy` (its Web Mercator unit-square
+//! position, computed by [`crate::tiles::unit_square`] at import so tile clustering in SQL
+//! puts every point in the same grid cell as the in-memory tiles), the fields the proximity
+//! filters test (`kind`, `industries`, `approval_level`, `designation_lower`, `t_start`/
+//! `t_end` as `YYYYMMDD`, the three admin codes), `properties` as JSON text exactly as
+//! stored, and one typed column `q<i>` per queryable property (text columns in the C
+//! collation, so comparisons order as the in-memory filters' byte order).
+
+use crate::analysis::features::{Queryable, QueryableType};
+use crate::model::PlaceFeature;
+use serde_json::Value;
+
+/// The schema holding the catalogue and the layer tables.
+pub const SCHEMA: &str = "cluster_atlas";
+
+/// The catalogue: one row per layer served from the database.
+pub const CATALOGUE_DDL: &str = "CREATE SCHEMA IF NOT EXISTS cluster_atlas;
+CREATE TABLE IF NOT EXISTS cluster_atlas.layers (
+    name text PRIMARY KEY,
+    table_name text NOT NULL,
+    title text NOT NULL,
+    licence text,
+    queryables jsonb NOT NULL,
+    feature_count bigint NOT NULL,
+    extent float8[],
+    t_start integer,
+    t_end integer,
+    imported_at timestamptz NOT NULL DEFAULT now()
+)";
+
+/// A queryable property and its typed column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    /// Property name.
+    pub name: String,
+    /// Its type.
+    pub kind: QueryableType,
+    /// Position: the column is `q<index>`.
+    pub index: usize,
+}
+
+impl Column {
+    /// A queryable stored in column `q<index>`.
+    #[must_use]
+    pub fn new(name: &str, kind: QueryableType, index: usize) -> Self {
+        Self {
+            name: name.to_owned(),
+            kind,
+            index,
+        }
+    }
+
+    /// The column's SQL name (never user text: `q0`, `q1`, …).
+    #[must_use]
+    pub fn sql_name(&self) -> String {
+        format!("q{}", self.index)
+    }
+
+    /// The column's SQL type.
+    #[must_use]
+    pub fn sql_type(&self) -> &'static str {
+        match self.kind {
+            QueryableType::String => "text COLLATE \"C\"",
+            QueryableType::Number => "float8",
+            QueryableType::Boolean => "boolean",
+        }
+    }
+
+    /// The queryable it stands for.
+    #[must_use]
+    pub fn queryable(&self) -> Queryable {
+        Queryable {
+            name: self.name.clone(),
+            kind: self.kind,
+        }
+    }
+
+    /// The catalogue's JSON for the queryables of a layer.
+    #[must_use]
+    pub fn catalogue_json(columns: &[Column]) -> Value {
+        Value::Array(
+            columns
+                .iter()
+                .map(|c| serde_json::json!({"name": c.name, "type": c.kind.name(), "column": c.sql_name()}))
+                .collect(),
+        )
+    }
+
+    /// The columns described by the catalogue's JSON.
+    ///
+    /// # Errors
+    /// A message if the JSON is not what [`Column::catalogue_json`] writes.
+    pub fn from_catalogue_json(v: &Value) -> Result<Vec<Column>, String> {
+        let items = v.as_array().ok_or("queryables is not an array")?;
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, q)| {
+                let name = q.get("name").and_then(Value::as_str).ok_or("queryable without a name")?;
+                let kind = match q.get("type").and_then(Value::as_str) {
+                    Some("string") => QueryableType::String,
+                    Some("number") => QueryableType::Number,
+                    Some("boolean") => QueryableType::Boolean,
+                    other => return Err(format!("queryable '{name}' has type {other:?}")),
+                };
+                if q.get("column").and_then(Value::as_str) != Some(&format!("q{i}")) {
+                    return Err(format!("queryable '{name}' is not stored in column q{i}"));
+                }
+                Ok(Column::new(name, kind, i))
+            })
+            .collect()
+    }
+}
+
+/// `"name"` as an SQL identifier (double quotes doubled).
+#[must_use]
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// The qualified name of a layer table.
+#[must_use]
+pub fn qualified(table: &str) -> String {
+    format!("{SCHEMA}.{}", quote_ident(table))
+}
+
+/// The fixed columns of a layer table, in COPY order (the `q<i>` columns follow).
+pub const FIXED_COLUMNS: [&str; 16] = [
+    "ord",
+    "id",
+    "geom",
+    "ux",
+    "uy",
+    "name_zh",
+    "kind",
+    "industries",
+    "approval_level",
+    "designation_lower",
+    "t_start",
+    "t_end",
+    "county_code",
+    "prefecture_code",
+    "province_code",
+    "properties",
+];
+
+/// `CREATE TABLE` of a layer table (without indexes: they are built after the COPY).
+#[must_use]
+pub fn table_ddl(table: &str, columns: &[Column]) -> String {
+    let mut ddl = format!(
+        "CREATE TABLE {} (
+    ord bigint NOT NULL,
+    id text COLLATE \"C\" NOT NULL,
+    geom geometry(Point, 4326) NOT NULL,
+    ux float8 NOT NULL,
+    uy float8 NOT NULL,
+    name_zh text NOT NULL,
+    kind text,
+    industries text[] NOT NULL,
+    approval_level text,
+    designation_lower text,
+    t_start integer,
+    t_end integer,
+    county_code integer,
+    prefecture_code integer,
+    province_code integer,
+    properties json NOT NULL",
+        qualified(table)
+    );
+    for c in columns {
+        ddl.push_str(&format!(",\n    {} {}", c.sql_name(), c.sql_type()));
+    }
+    ddl.push_str("\n)");
+    ddl
+}
+
+/// Indexes of a layer table, built after its rows are in.
+#[must_use]
+pub fn index_ddl(table: &str) -> Vec<String> {
+    let t = qualified(table);
+    let name = |suffix: &str| quote_ident(&format!("{table}_{suffix}"));
+    vec![
+        format!("ALTER TABLE {t} ADD CONSTRAINT {} PRIMARY KEY (ord)", name("pkey")),
+        format!("CREATE UNIQUE INDEX {} ON {t} (id)", name("id")),
+        format!("CREATE INDEX {} ON {t} USING gist (geom)", name("geom")),
+        format!("ANALYZE {t}"),
+    ]
+}
+
+/// The value of property `name` for its typed column: the property if it has the column's
+/// type, else null (a row whose value has another type than the queryable's first one).
+#[must_use]
+pub fn typed_value(f: &PlaceFeature, c: &Column) -> Option<TypedValue> {
+    match (f.properties.get(&c.name)?, c.kind) {
+        (Value::String(s), QueryableType::String) => Some(TypedValue::Text(s.clone())),
+        (Value::Number(n), QueryableType::Number) => n.as_f64().map(TypedValue::Number),
+        (Value::Bool(b), QueryableType::Boolean) => Some(TypedValue::Bool(*b)),
+        _ => None,
+    }
+}
+
+/// A queryable's value as its column stores it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TypedValue {
+    /// Text.
+    Text(String),
+    /// A number.
+    Number(f64),
+    /// A boolean.
+    Bool(bool),
+}
+
+/// The `approval_level` text the proximity filter compares (text values only).
+#[must_use]
+pub fn approval_level(f: &PlaceFeature) -> Option<&str> {
+    f.properties.get("approval_level").and_then(Value::as_str)
+}
+
+/// The lower-cased `designation` the proximity filter searches (text values only).
+#[must_use]
+pub fn designation_lower(f: &PlaceFeature) -> Option<String> {
+    f.properties.get("designation").and_then(Value::as_str).map(str::to_lowercase)
+}
+
+/// The columns a feature is read back from: id, lon, lat, properties.
+pub const FEATURE_SELECT: &str = "id, ST_X(geom), ST_Y(geom), properties::text";
+
+/// A feature read back from its stored id, coordinates and properties: the same
+/// conversion the in-memory loader applies to the GeoJSON file.
+///
+/// # Errors
+/// A message for stored properties that are not a JSON object or not a valid feature.
+pub fn feature_from_row(id: &str, lon: f64, lat: f64, properties: &str) -> Result<PlaceFeature, String> {
+    let props: Value = serde_json::from_str(properties).map_err(|e| format!("feature '{id}': properties: {e}"))?;
+    let f = serde_json::json!({
+        "type": "Feature",
+        "id": id,
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+        "properties": props,
+    });
+    crate::load::points::place_from_geojson(&f)
+}
+
+impl postgres_types::ToSql for TypedValue {
+    fn to_sql(
+        &self,
+        ty: &postgres_types::Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<postgres_types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match self {
+            TypedValue::Text(s) => s.to_sql(ty, out),
+            TypedValue::Number(n) => n.to_sql(ty, out),
+            TypedValue::Bool(b) => b.to_sql(ty, out),
+        }
+    }
+
+    fn accepts(ty: &postgres_types::Type) -> bool {
+        use postgres_types::Type;
+        [Type::TEXT, Type::FLOAT8, Type::BOOL].contains(ty)
+    }
+
+    postgres_types::to_sql_checked!();
+}
