@@ -190,10 +190,54 @@ pub fn assigned_unit<'a>(atlas: &'a Atlas, level: AdminLevel, f: &PlaceFeature) 
     }
 }
 
+/// Features of one combination of admin codes, as a source that holds no features in
+/// memory counts them (`GROUP BY` the codes): `count` match the whole filter, `base` pass it
+/// without its industry condition (the location quotient's denominator).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodeCount {
+    /// The features' county code.
+    pub county: Option<AdminCode>,
+    /// The features' prefecture code.
+    pub prefecture: Option<AdminCode>,
+    /// The features' province code.
+    pub province: Option<AdminCode>,
+    /// Features matching the filter.
+    pub count: usize,
+    /// Features matching the filter without its industry condition.
+    pub base: usize,
+}
+
+/// The unit of `level` for a feature with these codes (as [`assigned_unit`]).
+fn unit_by_codes<'a>(atlas: &'a Atlas, level: AdminLevel, c: &CodeCount) -> Option<&'a AdminUnit> {
+    let county = c.county.and_then(|x| atlas.admin_by_code(AdminLevel::County, x));
+    let prefecture = || {
+        county
+            .and_then(|x| x.prefecture_code)
+            .or(c.prefecture)
+            .and_then(|x| atlas.admin_by_code(AdminLevel::Prefecture, x))
+    };
+    match level {
+        AdminLevel::County => county,
+        AdminLevel::Prefecture => prefecture(),
+        AdminLevel::Province => county
+            .map(|x| x.province_code)
+            .or_else(|| prefecture().map(|p| p.province_code))
+            .or(c.province)
+            .and_then(|x| atlas.admin_by_code(AdminLevel::Province, x)),
+    }
+}
+
 /// Counts the features of the selected layers per unit of `q.level` and computes the
 /// measure for every unit.
 #[must_use]
 pub fn density<'a>(atlas: &'a Atlas, q: &DensityQuery) -> Density<'a> {
+    density_with(atlas, q, &[])
+}
+
+/// [`density`] with the counts of layers held elsewhere (`extra`, per code combination)
+/// added to those of the atlas's layers before the measures are computed.
+#[must_use]
+pub fn density_with<'a>(atlas: &'a Atlas, q: &DensityQuery, extra: &[CodeCount]) -> Density<'a> {
     let units = atlas.admin_units(q.level);
     let index: HashMap<AdminCode, usize> = units.iter().enumerate().map(|(i, u)| (u.code, i)).collect();
     let mut counts = vec![(0_usize, 0_usize); units.len()];
@@ -214,6 +258,17 @@ pub fn density<'a>(atlas: &'a Atlas, q: &DensityQuery) -> Density<'a> {
                 }
                 None => unassigned += usize::from(is_match),
             }
+        }
+    }
+    for c in extra {
+        base_total += c.base;
+        total += c.count;
+        match unit_by_codes(atlas, q.level, c).and_then(|u| index.get(&u.code)) {
+            Some(&i) => {
+                counts[i].0 += c.count;
+                counts[i].1 += c.base;
+            }
+            None => unassigned += c.count,
         }
     }
     let units = units

@@ -26,6 +26,9 @@ pub enum Collection<'a> {
     Admin(AdminLevel),
     /// `clusters` or an imported layer.
     Points(&'a PointLayer),
+    /// A point layer served from a database ([`crate::source::PointSource`]); its
+    /// features are selected by the source, not by [`select`].
+    Remote(&'a dyn crate::source::PointSource),
 }
 
 pub use crate::model::queryable::{Queryable, QueryableType};
@@ -55,6 +58,7 @@ impl<'a> Collection<'a> {
         match self {
             Collection::Admin(level) => level.layer_name(),
             Collection::Points(layer) => layer.name(),
+            Collection::Remote(source) => &source.info().name,
         }
     }
 
@@ -66,6 +70,7 @@ impl<'a> Collection<'a> {
             Collection::Admin(AdminLevel::Prefecture) => "Prefectures (地级行政区)".to_owned(),
             Collection::Admin(AdminLevel::County) => "Counties (县级行政区)".to_owned(),
             Collection::Points(layer) => layer.title().to_owned(),
+            Collection::Remote(source) => source.info().title.clone(),
         }
     }
 
@@ -81,6 +86,11 @@ impl<'a> Collection<'a> {
                 layer.name(),
                 layer.features().len()
             ),
+            Collection::Remote(source) => format!(
+                "Point layer '{}' in PostgreSQL/PostGIS: {} features with their county, prefecture and province codes.",
+                source.info().name,
+                source.info().count
+            ),
         }
     }
 
@@ -90,6 +100,7 @@ impl<'a> Collection<'a> {
         match self {
             Collection::Admin(level) => atlas.admin_units(*level).len(),
             Collection::Points(layer) => layer.features().len(),
+            Collection::Remote(source) => source.info().count,
         }
     }
 
@@ -106,6 +117,7 @@ impl<'a> Collection<'a> {
             Collection::Admin(level) => atlas.admin_extent(*level)?,
             Collection::Points(layer) if !layer.features().is_empty() => layer.tree().root().envelope(),
             Collection::Points(_) => return None,
+            Collection::Remote(source) => return source.info().extent,
         };
         let (lo, hi) = (env.lower(), env.upper());
         Some([lo[0], lo[1], hi[0], hi[1]])
@@ -123,6 +135,7 @@ impl<'a> Collection<'a> {
                 })
                 .collect(),
             Collection::Points(layer) => layer.queryables().to_vec(),
+            Collection::Remote(source) => source.info().queryables.clone(),
         }
     }
 }
@@ -255,10 +268,7 @@ pub fn select<'a>(atlas: &'a Atlas, collection: Collection<'a>, sel: &Selection)
         return Err(invalid("limit", "limit must be at least 1".to_owned()));
     }
     let queryables = collection.queryables();
-    if let Some((name, _)) = sel.equals.iter().find(|(n, _)| !queryables.iter().any(|q| &q.name == n)) {
-        return Err(AnalysisError::UnknownProperty(name.clone()));
-    }
-    check_equality_values(&queryables, &sel.equals)?;
+    check_equals(&queryables, &sel.equals)?;
     // The R-tree serves the spatial part of a filter too: a feature that satisfies
     // `S_INTERSECTS(geometry, G)` (or within, contains, …) in a conjunction touches G's box.
     let bbox = sel.bbox.or_else(|| sel.filter.as_ref().and_then(filter_envelope));
@@ -274,6 +284,12 @@ pub fn select<'a>(atlas: &'a Atlas, collection: Collection<'a>, sel: &Selection)
             .filter(|f| sel.equals.iter().all(|(n, v)| point_equals(f, n, v)))
             .map(Item::Point)
             .collect(),
+        Collection::Remote(source) => {
+            return Err(invalid(
+                "collection",
+                format!("layer '{}' is answered by its database, not in memory", source.info().name),
+            ));
+        }
     };
     let matched = match &sel.filter {
         None => matched,
@@ -509,6 +525,7 @@ pub fn feature<'a>(atlas: &'a Atlas, collection: Collection<'a>, id: &str) -> Op
             atlas.admin_by_code(level, code).map(Item::Admin)
         }
         Collection::Points(layer) => layer.feature(id).map(Item::Point),
+        Collection::Remote(_) => None,
     }
 }
 
@@ -577,6 +594,17 @@ fn point_equals(f: &PlaceFeature, name: &str, want: &str) -> bool {
     } else {
         value_equals(f.properties.get(name), want)
     }
+}
+
+/// Checks `?name=value` filters: every name a queryable, every value one its type can hold.
+///
+/// # Errors
+/// [`AnalysisError::UnknownProperty`] or [`AnalysisError::PropertyValue`].
+pub fn check_equals(queryables: &[Queryable], equals: &[(String, String)]) -> AnalysisResult<()> {
+    if let Some((name, _)) = equals.iter().find(|(n, _)| !queryables.iter().any(|q| &q.name == n)) {
+        return Err(AnalysisError::UnknownProperty(name.clone()));
+    }
+    check_equality_values(queryables, equals)
 }
 
 /// Refuses an equality value that no value of its queryable's type can equal (the OpenAPI

@@ -124,11 +124,12 @@ struct DensityParamsDoc {
 async fn get_density(State(s): State<AppState>, mut q: QueryParams) -> Result<Response, ApiError> {
     let p = density_params(&mut q)?;
     q.finish()?;
+    let extra = remote_counts(&s, &p.query.filter).await?;
     // Counted, classified and encoded on the blocking pool; units streamed one by one
     // (county boundaries in full are ~100 MB of JSON).
     let atlas = s.atlas.clone();
     stream::respond("application/geo+json", s.limits.max_result_bytes, move |start| {
-        let d = density::density(&atlas, &p.query);
+        let d = density::density_with(&atlas, &p.query, &extra);
         let (breaks, classes) = match d.classify(p.classes, p.method) {
             Ok(c) => c,
             Err(e) => return start.reject(e.into()),
@@ -159,7 +160,8 @@ async fn get_density(State(s): State<AppState>, mut q: QueryParams) -> Result<Re
 async fn get_density_csv(State(s): State<AppState>, mut q: QueryParams) -> Result<impl IntoResponse, ApiError> {
     let p = density_params(&mut q)?;
     q.finish()?;
-    let d = density::density(&s.atlas, &p.query);
+    let extra = remote_counts(&s, &p.query.filter).await?;
+    let d = density::density_with(&s.atlas, &p.query, &extra);
     let (_, classes) = d.classify(p.classes, p.method)?;
     let mut w = csv::Writer::from_writer("\u{feff}".as_bytes().to_vec());
     let header = [
@@ -224,6 +226,12 @@ async fn get_h3(State(s): State<AppState>, mut q: QueryParams) -> Result<Respons
     let resolution: u8 = q.required("resolution", "an integer between 2 and 8")?;
     let filter = q.point_filter()?;
     q.finish()?;
+    if let Some(name) = filter.layer.as_deref().filter(|n| s.remote_layer(n).is_some()) {
+        return Err(ApiError::bad_parameter(
+            "layer",
+            format!("hexagon density is counted in memory; layer '{name}' lives in a database: use /density by admin unit"),
+        ));
+    }
     let atlas = s.atlas.clone();
     stream::respond("application/geo+json", s.limits.max_result_bytes, move |start| {
         let hexes = match density::hex_density(&atlas, &filter, resolution) {
@@ -241,6 +249,16 @@ async fn get_h3(State(s): State<AppState>, mut q: QueryParams) -> Result<Respons
         stream::finish_feature_collection(writer, &head, features);
     })
     .await
+}
+
+/// The counts per admin code of the database layers `filter` selects (pushed down as
+/// `GROUP BY`), to add to the atlas's.
+async fn remote_counts(s: &AppState, filter: &PointFilter) -> Result<Vec<density::CodeCount>, ApiError> {
+    let mut out = Vec::new();
+    for source in s.remote_selected(filter) {
+        out.extend(source.code_counts(filter).await?);
+    }
+    Ok(out)
 }
 
 /// Indexes of the units to list (count > 0 unless `all`) with their class.

@@ -157,3 +157,17 @@ impl IntoResponse for ApiError {
         resp
     }
 }
+
+impl From<crate::source::SourceError> for ApiError {
+    fn from(e: crate::source::SourceError) -> Self {
+        use crate::source::SourceError;
+        match e {
+            SourceError::Invalid(a) => a.into(),
+            e @ SourceError::Unavailable { .. } => ApiError::Unavailable {
+                detail: e.to_string(),
+                retry_after_s: 5,
+            },
+            e @ SourceError::Internal { .. } => ApiError::Internal(e.to_string()),
+        }
+    }
+}

@@ -51,6 +51,8 @@ pub struct AppState {
     pub public_base: base_url::PublicBase,
     /// Ceilings on what one request may ask for (`serve --max-*`).
     pub limits: limits::QueryLimits,
+    /// Point layers served from a database (`serve --postgres`), in name order.
+    pub remote: Arc<Vec<Arc<dyn crate::source::PointSource>>>,
 }
 
 impl AppState {
@@ -71,7 +73,33 @@ impl AppState {
             cluster: crate::tiles::ClusterOptions::default(),
             public_base: base_url::PublicBase::default(),
             limits: limits::QueryLimits::default(),
+            remote: Arc::default(),
         }
+    }
+
+    /// Also serves `layers` (from a database); a name the atlas has already is left out.
+    #[must_use]
+    pub fn with_remote_layers(mut self, layers: Vec<Arc<dyn crate::source::PointSource>>) -> Self {
+        let atlas = self.atlas.clone();
+        let reserved = |n: &str| atlas.point_layer(n).is_some() || crate::tiles::ADMIN_LAYERS.iter().any(|(a, _)| *a == n);
+        self.remote = Arc::new(layers.into_iter().filter(|l| !reserved(&l.info().name)).collect());
+        self
+    }
+
+    /// The database layer with this name.
+    #[must_use]
+    pub fn remote_layer(&self, name: &str) -> Option<&Arc<dyn crate::source::PointSource>> {
+        self.remote.iter().find(|l| l.info().name == name)
+    }
+
+    /// The database layers a proximity or density filter selects (all without `layer=`).
+    #[must_use]
+    pub fn remote_selected(&self, filter: &crate::analysis::PointFilter) -> Vec<Arc<dyn crate::source::PointSource>> {
+        self.remote
+            .iter()
+            .filter(|l| filter.layer.as_deref().is_none_or(|n| n == l.info().name))
+            .cloned()
+            .collect()
     }
 
     /// Applies `limits` instead of the defaults.

@@ -192,7 +192,7 @@ fn property_names(c: Collection<'_>) -> Vec<String> {
     names.extend(
         match c {
             Collection::Admin(_) => &["area_km2", "representative_point"][..],
-            Collection::Points(_) => &["layer"][..],
+            Collection::Points(_) | Collection::Remote(_) => &["layer"][..],
         }
         .iter()
         .map(|s| (*s).to_owned()),

@@ -3,6 +3,7 @@
 use super::AppState;
 use super::error::ApiError;
 use super::params::{PointFilterDoc, QueryParams};
+use crate::analysis::proximity::sort_hits;
 use crate::analysis::{self, Hit, NearestQuery, WithinQuery};
 use crate::geojson_out::{FeatureWriter, collection_bytes};
 use axum::Router;
@@ -27,6 +28,17 @@ fn geojson_reply(s: &AppState, hits: &[Hit<'_>], head: &Map<String, Value>) -> R
     })
     .map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(([(header::CONTENT_TYPE, "application/geo+json")], body))
+}
+
+/// The hits of database layers (layer name, features) as [`Hit`]s to merge with the atlas's.
+fn remote_hits(found: &[(String, Vec<crate::source::Near>)]) -> impl Iterator<Item = Hit<'_>> {
+    found.iter().flat_map(|(layer, near)| {
+        near.iter().map(move |n| Hit {
+            feature: &n.feature,
+            layer,
+            distance_m: n.distance_m,
+        })
+    })
 }
 
 /// `GET /nearest?lon=&lat=[&k=10][&kind=][&industry=][&layer=][&designation=]` → the `k` nearest features
@@ -56,7 +68,20 @@ async fn get_nearest(State(s): State<AppState>, mut q: QueryParams) -> Result<im
     }
     let filter = q.point_filter()?;
     q.finish()?;
-    let hits = analysis::nearest(&s.atlas, &NearestQuery { lon, lat, k, filter })?;
+    let remote = s.remote_selected(&filter);
+    let query = NearestQuery { lon, lat, k, filter };
+    // Validates the point and k, and answers the in-memory layers.
+    let mut hits = analysis::nearest(&s.atlas, &query)?;
+    let mut found = Vec::with_capacity(remote.len());
+    for source in &remote {
+        found.push((
+            source.info().name.clone(),
+            source.nearest(geo::Point::new(lon, lat), k, &query.filter).await?,
+        ));
+    }
+    hits.extend(remote_hits(&found));
+    sort_hits(&mut hits);
+    hits.truncate(k);
     geojson_reply(&s, &hits, &Map::new())
 }
 
@@ -95,16 +120,23 @@ async fn get_within(State(s): State<AppState>, mut q: QueryParams) -> Result<imp
     }
     let filter = q.point_filter()?;
     q.finish()?;
-    let mut hits = analysis::within_radius(
-        &s.atlas,
-        &WithinQuery {
-            lon,
-            lat,
-            radius_m,
-            filter,
-        },
-    )?;
-    let matched = hits.len();
+    let remote = s.remote_selected(&filter);
+    let query = WithinQuery {
+        lon,
+        lat,
+        radius_m,
+        filter,
+    };
+    let mut hits = analysis::within_radius(&s.atlas, &query)?;
+    let mut matched = hits.len();
+    let mut found = Vec::with_capacity(remote.len());
+    for source in &remote {
+        let answer = source.within(geo::Point::new(lon, lat), radius_m, limit, &query.filter).await?;
+        matched += answer.number_matched;
+        found.push((source.info().name.clone(), answer.hits));
+    }
+    hits.extend(remote_hits(&found));
+    sort_hits(&mut hits);
     hits.truncate(limit);
     let mut head = Map::new();
     head.insert("numberMatched".into(), matched.into());

@@ -83,10 +83,12 @@ async fn get_tile(
     let y = file
         .strip_suffix(".mvt")
         .ok_or_else(|| ApiError::NotFound(format!("tiles are {layer}/{z}/{x}/{{y}}.mvt, not {file}")))?;
-    let small_point_layer = matches!(
-        tiles::resolve_layer(&s.atlas, &layer)?,
-        TileLayer::Points(p) if p.features().len() <= INLINE_ENCODE_MAX_POINTS
-    );
+    let remote = s.remote_layer(&layer).cloned();
+    let small_point_layer = remote.is_none()
+        && matches!(
+            tiles::resolve_layer(&s.atlas, &layer)?,
+            TileLayer::Points(p) if p.features().len() <= INLINE_ENCODE_MAX_POINTS
+        );
     let t = TileCoord::new(parse_coord("z", &z)?, parse_coord("x", &x)?, parse_coord("y", y)?)?;
     if t.z > s.limits.max_zoom {
         return Err(ApiError::NotFound(format!(
@@ -103,6 +105,16 @@ async fn get_tile(
             let (atlas, prepared, cluster, filter, layer) =
                 (s.atlas.clone(), s.prepared_tiles.clone(), s.cluster, filter.clone(), layer.clone());
             async move {
+                if let Some(source) = remote {
+                    let fresh = source.tile(t, cluster, &filter).await?;
+                    return Ok::<_, ApiError>(fresh.map(|bytes| {
+                        let etag = format!("W/\"{:x}\"", Sha256::digest(&bytes));
+                        Arc::new(EncodedTile {
+                            bytes: Arc::from(bytes),
+                            etag,
+                        })
+                    }));
+                }
                 let encode = move || {
                     let tile_layer = tiles::resolve_layer(&atlas, &layer)?;
                     tiles::encode_tile(&atlas, &prepared, &layer, tile_layer, t, cluster, &filter)
@@ -157,11 +169,46 @@ fn layer_names(s: &AppState) -> Vec<String> {
         .iter()
         .map(|(n, _)| (*n).to_owned())
         .chain(s.atlas.point_layers().iter().map(|l| l.name().to_owned()))
+        .chain(s.remote.iter().map(|l| l.info().name.clone()))
         .collect()
+}
+
+/// TileJSON 3.0.0 of a database layer (fields from its queryables).
+fn remote_tilejson(s: &AppState, source: &dyn crate::source::PointSource, base: &str) -> Value {
+    let info = source.info();
+    let mut fields = json!({"id": "String", "cluster": "Boolean", "cluster_id": "Number", "point_count": "Number",
+        "point_count_abbreviated": "String", "top_industries": "String"});
+    for q in &info.queryables {
+        fields[&q.name] = json!(match q.kind {
+            crate::analysis::features::QueryableType::Number => "Number",
+            crate::analysis::features::QueryableType::Boolean => "Boolean",
+            crate::analysis::features::QueryableType::String => "String",
+        });
+    }
+    let b = info.extent.unwrap_or([73.0, 3.0, 136.0, 54.0]);
+    let name = &info.name;
+    json!({
+        "tilejson": "3.0.0",
+        "name": name,
+        "scheme": "xyz",
+        "tiles": [format!("{base}/tiles/{name}/{{z}}/{{x}}/{{y}}.mvt")],
+        "minzoom": 0,
+        "maxzoom": s.limits.max_zoom,
+        "bounds": b,
+        "center": [(b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0, 4],
+        "attribution": info.licence.clone().unwrap_or_else(|| "cluster-atlas".to_owned()),
+        "vector_layers": [{"id": name, "fields": fields, "minzoom": 0, "maxzoom": s.limits.max_zoom}],
+        "cluster_radius_px": s.cluster.radius_px(),
+        "cluster_cells_per_tile": s.cluster.cells_per_side(),
+        "cluster_maxzoom": tiles::CLUSTER_MAX_ZOOM - 1,
+    })
 }
 
 /// TileJSON 3.0.0 of one layer.
 fn tilejson(s: &AppState, name: &str, base: &str) -> Result<Value, ApiError> {
+    if let Some(source) = s.remote_layer(name) {
+        return Ok(remote_tilejson(s, source.as_ref(), base));
+    }
     let layer = tiles::resolve_layer(&s.atlas, name)?;
     let (bounds, fields) = match layer {
         TileLayer::Admin(level) => {
@@ -260,6 +307,9 @@ async fn get_tilesets(State(s): State<AppState>, base: Base) -> Result<Json<Valu
     Ok(Json(json!({ "tilesets": sets })))
 }
 
+/// Most members a cluster of a database layer is expanded into.
+const MAX_EXPANDED: usize = 10_000;
+
 /// `GET /tiles/{layer}/expand?cluster_id=` → the cluster's members and the zoom at which it splits.
 #[utoipa::path(
     get,
@@ -280,6 +330,27 @@ async fn get_expand(State(s): State<AppState>, Path(layer): Path<String>, mut q:
     let id: u64 = q.required("cluster_id", "a cluster_id from a clusters tile")?;
     let filter = q.point_filter()?;
     q.finish()?;
+    if let Some(source) = s.remote_layer(&layer) {
+        let (tile, cell) = tiles::expand::decode(id, s.cluster)?;
+        let members = source.cluster_members(tile, cell, s.cluster, &filter, MAX_EXPANDED + 1).await?;
+        if members.len() < 2 {
+            return Err(ApiError::NotFound(format!("no cluster {id} in layer {layer}")));
+        }
+        if members.len() > MAX_EXPANDED {
+            return Err(ApiError::bad_parameter(
+                "cluster_id",
+                format!("cluster {id} holds more than {MAX_EXPANDED} points: expand one of a deeper zoom"),
+            ));
+        }
+        let refs: Vec<&crate::model::PlaceFeature> = members.iter().collect();
+        let mut body =
+            crate::geojson_out::feature_collection(members.iter().map(|f| crate::geojson_out::place_feature(f, &layer, None)).collect());
+        body["cluster_id"] = json!(id);
+        body["point_count"] = json!(members.len());
+        body["zoom"] = json!(tile.z);
+        body["expansion_zoom"] = json!(tiles::expand::expansion_zoom(tile, &refs, s.cluster));
+        return Ok(([(header::CONTENT_TYPE, "application/geo+json")], Json(body)).into_response());
+    }
     let TileLayer::Points(points) = tiles::resolve_layer(&s.atlas, &layer)? else {
         return Err(ApiError::NotFound(format!(
             "{layer} is not a point layer; only point layers are clustered"

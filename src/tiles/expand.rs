@@ -25,7 +25,7 @@ fn bad(detail: String) -> TileError {
 
 /// Decodes `cluster_id = ((gy · cells_per_world_side + gx) << 5) | z` into the tile and its
 /// cell, on the grid of `cluster` (the one the tiles were clustered with).
-fn decode(id: u64, cluster: ClusterOptions) -> Result<(TileCoord, (u32, u32)), TileError> {
+pub fn decode(id: u64, cluster: ClusterOptions) -> Result<(TileCoord, (u32, u32)), TileError> {
     let per_side = u64::from(cluster.cells_per_side());
     let z = (id & 31) as u8;
     if z >= CLUSTER_MAX_ZOOM {
@@ -58,6 +58,21 @@ fn global_cell(z: u8, f: &PlaceFeature, cluster: ClusterOptions) -> Option<(u64,
     cell_in(t, f, cluster).map(|(cx, cy)| (u64::from(t.x) * per_side + u64::from(cx), u64::from(t.y) * per_side + u64::from(cy)))
 }
 
+/// First zoom after `tile`'s at which `members` (two or more) fall into more than one cluster
+/// or point.
+#[must_use]
+pub fn expansion_zoom(tile: TileCoord, members: &[&PlaceFeature], cluster: ClusterOptions) -> u8 {
+    let Some(first_member) = members.first() else {
+        return CLUSTER_MAX_ZOOM;
+    };
+    (tile.z + 1..CLUSTER_MAX_ZOOM)
+        .find(|&z| {
+            let first = global_cell(z, first_member, cluster);
+            members.iter().any(|f| global_cell(z, f, cluster) != first)
+        })
+        .unwrap_or(CLUSTER_MAX_ZOOM)
+}
+
 /// The members of cluster `id` in `layer` clustered with `cluster` (the options its tiles
 /// were encoded with); `Ok(None)` when no cluster of two or more points has that id.
 ///
@@ -81,12 +96,7 @@ pub fn expand_cluster<'a>(
         return Ok(None);
     }
     members.sort_by(|a, b| a.id.cmp(&b.id));
-    let expansion_zoom = (tile.z + 1..CLUSTER_MAX_ZOOM)
-        .find(|&z| {
-            let first = global_cell(z, members[0], cluster);
-            members.iter().any(|f| global_cell(z, f, cluster) != first)
-        })
-        .unwrap_or(CLUSTER_MAX_ZOOM);
+    let expansion_zoom = expansion_zoom(tile, &members, cluster);
     Ok(Some(ClusterExpansion {
         tile,
         members,

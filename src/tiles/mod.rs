@@ -229,7 +229,7 @@ impl TileCoord {
     }
 
     /// `[min, max]` lon/lat of the tile grown by `buffer` pixels.
-    fn envelope(&self, buffer: f64) -> ([f64; 2], [f64; 2]) {
+    pub(crate) fn envelope(&self, buffer: f64) -> ([f64; 2], [f64; 2]) {
         let [w, n] = self.pixel_to_lonlat(-buffer, -buffer);
         let [e, s] = self.pixel_to_lonlat(f64::from(EXTENT) + buffer, f64::from(EXTENT) + buffer);
         ([w, s], [e, n])
@@ -583,7 +583,8 @@ fn snap_ring(ring: &LineString<f64>) -> Option<LineString<f64>> {
     (ring.0.len() >= 4 && Polygon::new(ring.clone(), vec![]).unsigned_area() > 0.0).then_some(ring)
 }
 
-fn point_feature(px: [f64; 2]) -> tile::Feature {
+/// An MVT point at tile pixel `px` (rounded).
+pub(crate) fn point_feature(px: [f64; 2]) -> tile::Feature {
     let zig = |v: i32| ((v << 1) ^ (v >> 31)) as u32;
     // geozero's writer needs a GeozeroGeometry; one MoveTo command is spelt out here for a
     // point so that rounding is ours (`round`, not truncation).
@@ -629,6 +630,24 @@ pub(crate) fn cluster_id(t: TileCoord, cell: (u32, u32), cluster: ClusterOptions
     ((gy * world_cells + gx) << 5) | u64::from(t.z)
 }
 
+/// The properties of a cluster of `n` points in grid cell `cell` of tile `t`, whatever
+/// source counted them.
+pub(crate) fn cluster_props(
+    t: TileCoord,
+    cell: (u32, u32),
+    cluster: ClusterOptions,
+    n: usize,
+    top_industries: String,
+) -> Vec<(&'static str, TileValue)> {
+    vec![
+        ("cluster", TileValue::Bool(true)),
+        ("cluster_id", TileValue::Uint(cluster_id(t, cell, cluster))),
+        ("point_count", TileValue::Uint(n as u64)),
+        ("point_count_abbreviated", TileValue::Str(abbreviate(n))),
+        ("top_industries", TileValue::Str(top_industries)),
+    ]
+}
+
 fn cluster_features(layer: &PointLayer, t: TileCoord, cluster: ClusterOptions, filter: &PointFilter, b: &mut PointLayerBuilder<'_>) {
     // Grid clustering written here: supercluster-style greedy clustering has no maintained
     // Rust crate in this tree, and a fixed grid makes every cell belong to one tile.
@@ -655,17 +674,8 @@ fn cluster_features(layer: &PointLayer, t: TileCoord, cluster: ClusterOptions, f
         let mean = members
             .iter()
             .fold([0.0, 0.0], |a, (_, p)| [a[0] + p[0] / n as f64, a[1] + p[1] / n as f64]);
-        let props = vec![
-            ("cluster", TileValue::Bool(true)),
-            ("cluster_id", TileValue::Uint(cluster_id(t, cell, cluster))),
-            ("point_count", TileValue::Uint(n as u64)),
-            ("point_count_abbreviated", TileValue::Str(abbreviate(n))),
-            (
-                "top_industries",
-                TileValue::Str(b.dictionary().top_industries(members.iter().map(|(i, _)| *i))),
-            ),
-        ];
-        b.push_made(point_feature(mean), props);
+        let top = b.dictionary().top_industries(members.iter().map(|(i, _)| *i));
+        b.push_made(point_feature(mean), cluster_props(t, cell, cluster, n, top));
     }
 }
 

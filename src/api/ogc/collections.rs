@@ -25,6 +25,28 @@ pub fn find<'a>(atlas: &'a Atlas, id: &str) -> Result<Collection<'a>, ApiError> 
     Collection::find(atlas, id).ok_or_else(|| ApiError::NotFound(format!("no collection '{id}'")))
 }
 
+/// The collection with this id among the atlas's and the database layers, or 404.
+///
+/// # Errors
+/// [`ApiError::NotFound`].
+pub fn find_served<'a>(s: &'a AppState, id: &str) -> Result<Collection<'a>, ApiError> {
+    match s.remote_layer(id) {
+        Some(source) => Ok(Collection::Remote(source.as_ref())),
+        None => find(&s.atlas, id),
+    }
+}
+
+/// Every collection served: point layers (in memory, then from databases), then admin.
+#[must_use]
+pub fn all_served(s: &AppState) -> Vec<Collection<'_>> {
+    let mut all = Collection::all(&s.atlas);
+    let at = all.iter().take_while(|c| matches!(c, Collection::Points(_))).count();
+    for (i, source) in s.remote.iter().enumerate() {
+        all.insert(at + i, Collection::Remote(source.as_ref()));
+    }
+    all
+}
+
 /// The description of one collection (as in `/collections` and `/collections/{id}`).
 #[must_use]
 pub fn collection_doc(atlas: &Atlas, c: Collection<'_>, base: &Base) -> Value {
@@ -45,8 +67,13 @@ pub fn collection_doc(atlas: &Atlas, c: Collection<'_>, base: &Base) -> Value {
     links.dedup();
     let bbox = c.extent(atlas).map_or_else(Vec::new, |b| vec![b]);
     let mut extent = json!({"spatial": {"bbox": bbox, "crs": CRS84}});
-    if let Collection::Points(layer) = c {
-        if let Some(t) = layer.temporal_extent() {
+    let temporal = match c {
+        Collection::Points(layer) => layer.temporal_extent(),
+        Collection::Remote(source) => source.info().temporal,
+        Collection::Admin(_) => None,
+    };
+    {
+        if let Some(t) = temporal {
             extent["temporal"] = json!({
                 "interval": [[format!("{}T00:00:00Z", t.start), format!("{}T23:59:59Z", t.end)]],
                 "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
@@ -82,10 +109,7 @@ pub fn collection_doc(atlas: &Atlas, c: Collection<'_>, base: &Base) -> Value {
 pub async fn get_collections(State(s): State<AppState>, base: Base, headers: HeaderMap, mut q: QueryParams) -> Result<Response, ApiError> {
     let fmt = negotiate(&mut q, &headers)?;
     q.finish()?;
-    let collections: Vec<Value> = Collection::all(&s.atlas)
-        .into_iter()
-        .map(|c| collection_doc(&s.atlas, c, &base))
-        .collect();
+    let collections: Vec<Value> = all_served(&s).into_iter().map(|c| collection_doc(&s.atlas, c, &base)).collect();
     let doc = json!({
         "links": self_and_alternate(&base, "/collections", &[], JSON, fmt == Format::Html),
         "collections": collections,
@@ -115,7 +139,7 @@ pub async fn get_collection(
     headers: HeaderMap,
     mut q: QueryParams,
 ) -> Result<Response, ApiError> {
-    let c = find(&s.atlas, &id)?;
+    let c = find_served(&s, &id)?;
     let fmt = negotiate(&mut q, &headers)?;
     q.finish()?;
     let doc = collection_doc(&s.atlas, c, &base);
@@ -145,7 +169,7 @@ pub async fn get_queryables(
     headers: HeaderMap,
     mut q: QueryParams,
 ) -> Result<Response, ApiError> {
-    let c = find(&s.atlas, &id)?;
+    let c = find_served(&s, &id)?;
     let fmt = negotiate(&mut q, &headers)?;
     q.finish()?;
     let properties: Map<String, Value> = c

@@ -9,7 +9,7 @@
 //! (`?industry=foundry` matches a feature carrying the tag among its `industries`; Part 3
 //! "queryables as query parameters"), else 400.
 
-use super::collections::find;
+use super::collections::{find, find_served};
 use super::links::{Base, GEOJSON, HTML, link, segment, self_and_alternate, with_query};
 use super::{Format, html, negotiate, reply};
 use crate::analysis::features::{self, Bbox, Collection, FilterLang, Item, Selection};
@@ -21,9 +21,10 @@ use crate::api::stream;
 use crate::atlas::Atlas;
 use crate::crs::project::{OutputCrs, Projector};
 use crate::geojson_out::{EncodedLayers, FeatureWriter};
+use crate::source::{FeaturePage, ItemsQuery};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Uri};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 /// `bbox=minx,miny,maxx,maxy` in `bbox-crs` axis order (a 6-number 3D box drops its
@@ -96,7 +97,7 @@ fn parse_properties(q: &mut QueryParams, c: Collection<'_>) -> Result<Option<Vec
     let known = c.queryables();
     let extra: &[&str] = match c {
         Collection::Admin(_) => &["area_km2", "representative_point"],
-        Collection::Points(_) => &["layer"],
+        Collection::Points(_) | Collection::Remote(_) => &["layer"],
     };
     match names
         .iter()
@@ -256,11 +257,24 @@ pub async fn get_items(
     headers: HeaderMap,
     mut q: QueryParams,
 ) -> Result<Response, ApiError> {
-    let c = find(&s.atlas, &id)?;
+    let c = find_served(&s, &id)?;
     let fmt = negotiate(&mut q, &headers)?;
     let out = parse_output_crs(&mut q, "crs")?;
     let (sel, properties) = parse_selection(&mut q, c, s.limits.max_items)?;
     q.finish()?;
+    if let Collection::Remote(source) = c {
+        features::check_equals(&c.queryables(), &sel.equals)?;
+        let query = ItemsQuery {
+            bbox: sel.bbox,
+            equals: sel.equals.clone(),
+            datetime: sel.datetime,
+            filter: sel.filter.clone(),
+            offset: sel.offset,
+            limit: sel.limit,
+        };
+        let page = source.items(&query).await?;
+        return remote_items(id, uri, base, headers, fmt, sel, properties, out, page).await;
+    }
     if fmt == Format::Json {
         // PROJ objects are not Send: the encoder builds its own projector.
         return stream_items(&s, id, uri, base, sel, properties, out).await;
@@ -286,6 +300,58 @@ pub async fn get_items(
             "features": feats,
         });
         Ok(with_content_crs(reply(fmt, &headers, &doc, GEOJSON, html::items, true), crs.crs()))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+}
+
+/// A page of a database layer as GeoJSON or HTML, encoded on the blocking pool (PROJ
+/// objects are not `Send`) once the source has answered.
+#[allow(clippy::too_many_arguments, reason = "the parsed request, passed on whole")]
+async fn remote_items(
+    id: String,
+    uri: Uri,
+    base: Base,
+    headers: HeaderMap,
+    fmt: Format,
+    sel: Selection,
+    properties: Option<Vec<String>>,
+    out: OutputCrs,
+    page: FeaturePage,
+) -> Result<Response, ApiError> {
+    tokio::task::spawn_blocking(move || {
+        let crs = out.projector().map_err(|e| ApiError::Internal(e.to_string()))?;
+        let returned = page.features.len();
+        let links = page_links(&base, &id, &uri, fmt, &sel, page.number_matched, returned);
+        if fmt == Format::Json {
+            let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+            let mut head = serde_json::Map::new();
+            head.insert("type".into(), json!("FeatureCollection"));
+            head.insert("numberMatched".into(), json!(page.number_matched));
+            head.insert("numberReturned".into(), json!(returned));
+            head.insert("timeStamp".into(), json!(stamp));
+            head.insert("links".into(), Value::Array(links));
+            let w = FeatureWriter::projected(&crs).keeping(properties.as_deref());
+            let body = crate::geojson_out::collection_bytes(&head, &page.features, |o, f| w.place(o, f, None, &id, None))
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            let mut resp = ([(axum::http::header::CONTENT_TYPE, GEOJSON)], body).into_response();
+            resp.headers_mut()
+                .insert(axum::http::header::CACHE_CONTROL, HeaderValue::from_static(super::CACHE_CONTROL));
+            return Ok(with_content_crs(resp, out));
+        }
+        let feats: Vec<Value> = page
+            .features
+            .iter()
+            .map(|f| encode(Item::Point(f), &id, properties.as_deref(), &crs))
+            .collect::<Result<_, _>>()?;
+        let doc = json!({
+            "type": "FeatureCollection",
+            "numberMatched": page.number_matched,
+            "numberReturned": returned,
+            "links": links,
+            "features": feats,
+        });
+        Ok(with_content_crs(reply(fmt, &headers, &doc, GEOJSON, html::items, true), out))
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?
@@ -360,12 +426,20 @@ pub async fn get_item(
     headers: HeaderMap,
     mut q: QueryParams,
 ) -> Result<Response, ApiError> {
-    let c = find(&s.atlas, &id)?;
+    let c = find_served(&s, &id)?;
     let fmt = negotiate(&mut q, &headers)?;
     let properties = parse_properties(&mut q, c)?;
-    let crs = parse_crs(&mut q, "crs")?;
+    let out = parse_output_crs(&mut q, "crs")?;
     q.finish()?;
-    let item = features::feature(&s.atlas, c, &feature_id)
+    let remote = match c {
+        Collection::Remote(source) => source.feature(&feature_id).await?,
+        _ => None,
+    };
+    let crs = out.projector().map_err(|e| ApiError::Internal(e.to_string()))?;
+    let item = remote
+        .as_ref()
+        .map(Item::Point)
+        .or_else(|| features::feature(&s.atlas, c, &feature_id))
         .ok_or_else(|| ApiError::NotFound(format!("no feature '{feature_id}' in collection '{id}'")))?;
     let mut doc = encode(item, c.id(), properties.as_deref(), &crs)?;
     let path = format!("/collections/{id}/items/{}", segment(&item.id()));
