@@ -26,6 +26,17 @@ pub struct ImportArgs {
     /// Data folder (default: ./geodata, else the one shipped with the source).
     #[arg(long)]
     pub data: Option<PathBuf>,
+    /// Import a CSV into this PostgreSQL/PostGIS database (`postgres://user@host/db`)
+    /// instead of the data folder: table `cluster_atlas.layer_…` and a row in
+    /// `cluster_atlas.layers`, in one transaction, for `serve --postgres`.
+    #[arg(long, value_name = "URL", env = "CLUSTER_ATLAS_POSTGRES")]
+    pub postgres: Option<String>,
+    /// Title of the layer in the catalogue (with --postgres; default: the layer name).
+    #[arg(long, requires = "postgres")]
+    pub title: Option<String>,
+    /// Licence or terms of the data, for the catalogue (with --postgres).
+    #[arg(long, requires = "postgres")]
+    pub licence: Option<String>,
 }
 
 /// Checks a layer name: `[a-z0-9_-]+`, at most 64 characters, not reserved.
@@ -81,6 +92,9 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<ExitCode> {
     let datum: Datum = args.crs.parse().map_err(|e| anyhow::anyhow!("--crs: {e}"))?;
     let data = super::resolve_data_dir(args.data.clone());
     let atlas = super::build_clusters::load_admin_atlas(&data)?;
+    if let Some(url) = &args.postgres {
+        return run_postgres(args, url, atlas, datum);
+    }
     let outcome = read_outcome(&atlas, &args.file, datum)?;
     for p in &outcome.problems {
         eprintln!("error: {p}");
@@ -112,6 +126,62 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<ExitCode> {
         args.layer,
         if outcome.rejected > 0 {
             format!(", {} skipped", outcome.rejected)
+        } else {
+            String::new()
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `import --postgres`: streams a CSV into the database (see
+/// [`crate::source::postgis::import`]).
+fn run_postgres(args: &ImportArgs, url: &str, atlas: crate::atlas::Atlas, datum: Datum) -> anyhow::Result<ExitCode> {
+    let is_csv = args
+        .file
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    if !is_csv {
+        bail!("{}: --postgres imports CSV files (lon/lat or county columns)", args.file.display());
+    }
+    let req = crate::source::postgis::import::ImportRequest {
+        url,
+        layer: &args.layer,
+        title: args.title.as_deref().unwrap_or(&args.layer),
+        licence: args.licence.as_deref(),
+        file: &args.file,
+        datum,
+        skip_invalid: args.skip_invalid,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let report = runtime
+        .block_on(crate::source::postgis::import::import_csv(std::sync::Arc::new(atlas), &req))
+        .map_err(|e| anyhow::anyhow!("{e}; nothing imported, layer '{}' unchanged", args.layer))?;
+    for p in &report.problems {
+        eprintln!("error: {p}");
+    }
+    if !report.committed {
+        eprintln!(
+            "{} problem(s) in {}; nothing imported, layer '{}' unchanged{}",
+            report.rejected.max(report.problems.len()),
+            args.file.display(),
+            args.layer,
+            if args.skip_invalid {
+                ""
+            } else {
+                " (use --skip-invalid to import the valid rows)"
+            }
+        );
+        return Ok(ExitCode::from(1));
+    }
+    println!(
+        "{}: {} feature(s) imported into PostgreSQL layer '{}' (table cluster_atlas.{}){}",
+        args.file.display(),
+        report.imported,
+        args.layer,
+        report.table,
+        if report.rejected > 0 {
+            format!(", {} skipped", report.rejected)
         } else {
             String::new()
         }

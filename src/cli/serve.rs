@@ -5,6 +5,7 @@ use crate::api::base_url::{LocalAddr, PublicBase};
 use crate::api::live::{LiveRouter, Reloader};
 use crate::api::{self, AppState};
 use crate::atlas::Atlas;
+use crate::source::PointSource;
 use anyhow::Context;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -93,6 +94,18 @@ pub struct ServeArgs {
     /// before the server exits anyway; new connections are refused from the signal on.
     #[arg(long, value_name = "DURATION", default_value = "30s", env = "CLUSTER_ATLAS_SHUTDOWN_TIMEOUT")]
     pub shutdown_timeout: humantime::Duration,
+    /// Also serve every point layer registered in `cluster_atlas.layers` of this
+    /// PostgreSQL/PostGIS database (`import --postgres` writes them), e.g.
+    /// `postgres://user@host:5432/db`; libpq multi-host URLs work for read replicas.
+    #[arg(long, value_name = "URL", env = "CLUSTER_ATLAS_POSTGRES")]
+    pub postgres: Option<String>,
+    /// Connections to the database at most (with --postgres).
+    #[arg(long, value_name = "N", default_value_t = 16, env = "CLUSTER_ATLAS_POSTGRES_POOL")]
+    pub postgres_pool: usize,
+    /// Longest a database statement may run before it is cancelled and the request gets
+    /// 503 (with --postgres).
+    #[arg(long, value_name = "DURATION", default_value = "10s", env = "CLUSTER_ATLAS_STATEMENT_TIMEOUT")]
+    pub statement_timeout: humantime::Duration,
 }
 
 impl ServeArgs {
@@ -156,7 +169,15 @@ fn admin_token() -> anyhow::Result<Option<AdminToken>> {
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let query_limits = args.query_limits()?;
     let token = admin_token()?;
-    let data = super::resolve_data_dir(args.data);
+    let data = super::resolve_data_dir(args.data.clone());
+    let postgres = args.postgres.clone().map(|url| {
+        let options = crate::source::postgis::DatabaseOptions {
+            pool_size: args.postgres_pool.max(1),
+            statement_timeout: args.statement_timeout.into(),
+            ..crate::source::postgis::DatabaseOptions::default()
+        };
+        (url, options)
+    });
     let started = std::time::Instant::now();
     let atlas = crate::load::load_dir(&data).with_context(|| format!("loading {}", data.display()))?;
     tracing::info!(data = %data.display(), elapsed_ms = started.elapsed().as_millis(), "atlas loaded");
@@ -172,6 +193,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         timeout: args.request_timeout.into(),
     };
     runtime.block_on(async move {
+        let remote = match &postgres {
+            Some((url, options)) => remote_layers(url, options).await?,
+            None => Vec::new(),
+        };
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await
             .with_context(|| format!("binding {}", args.addr))?;
@@ -186,6 +211,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         };
         let make: api::live::MakeRouter = Arc::new(move |atlas: Atlas| {
             let state = AppState::new(atlas)
+                .with_remote_layers(remote.clone())
                 .with_tile_cache_mb(cache_mb)
                 .with_cluster_options(cluster)
                 .with_public_base(public_base.clone())
@@ -211,6 +237,23 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     // Blocking tasks still running (an encoder whose client is gone) are not waited for.
     runtime.shutdown_timeout(Duration::from_secs(1));
     Ok(ExitCode::SUCCESS)
+}
+
+/// The layers of the database at `url`; an unreachable database or a bad catalogue stops
+/// the start with a message naming it (once serving, a database that goes away answers 503
+/// for its layers only).
+async fn remote_layers(
+    url: &str,
+    options: &crate::source::postgis::DatabaseOptions,
+) -> anyhow::Result<Vec<Arc<dyn crate::source::PointSource>>> {
+    use crate::source::postgis;
+    let pool = postgis::pool(url, options).map_err(anyhow::Error::msg)?;
+    let layers = postgis::open_layers(&pool).await.map_err(|e| anyhow::anyhow!("--postgres: {e}"))?;
+    for l in &layers {
+        tracing::info!(layer = %l.info().name, features = l.info().count, "database layer");
+    }
+    eprintln!("cluster-atlas: {} layer(s) from PostgreSQL", layers.len());
+    Ok(layers.into_iter().map(|l| l as Arc<dyn crate::source::PointSource>).collect())
 }
 
 /// Serves until SIGTERM or SIGINT, then stops accepting connections and waits up to
