@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use tower::ServiceExt;
 
+pub mod postgres;
 pub mod server;
 
 /// The geodata folder of this checkout.
