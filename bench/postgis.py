@@ -182,19 +182,73 @@ class PgBench(Bench):
         log(f"{name}: VmRSS {st.get('VmRSS', 0):.0f} MiB after start")
         return srv
 
-    def measure(self, label: str, srv: Server, layer: str) -> None:
+    def quiesce(self, pg: Postgres | None) -> None:
+        """Waits (up to 10 min) until PostgreSQL runs no query for us: wrk's timed-out or
+        cut-off requests may leave queries running after it exits, which would load the next run."""
+        if pg is None:
+            return
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 600:
+            n = int(pg.psql("SELECT count(*) FROM pg_stat_activity WHERE datname = 'bench' AND state = 'active' AND pid <> pg_backend_pid()").strip())
+            if n == 0:
+                return
+            time.sleep(0.2)
+        log("postgres still busy after 10 min; going on")
+
+    def wrk_run(self, workload: str, srv: Server, paths: list[str], conns: int, accept: str, pg: Postgres | None) -> dict:
+        """bench/run.py's wrk driver (same Lua script, same figures), with the measured run's
+        length adapted to slow requests: a probe of 3 sequential requests first; when 16
+        connections would leave fewer than ~10 answers per connection in `--duration`, the run
+        is lengthened (at most `--max-duration`) and wrk's timeout raised, so a request that
+        takes seconds is measured rather than cut off. PostgreSQL is let go idle between runs."""
+        probe = []
+        for p in paths[:3]:
+            t0 = time.monotonic()
+            http_get(srv.url + p, headers={"Accept": accept} if accept else {}, timeout=600)
+            probe.append(time.monotonic() - t0)
+        lat = sorted(probe)[len(probe) // 2]
+        cores = os.cpu_count() or 1
+        expected = max(lat, lat * conns / cores)
+        duration = max(self.args.duration, min(self.args.max_duration, math.ceil(10 * expected)))
+        timeout = max(30, math.ceil(4 * expected))
+        pfile = self.work / f"paths-{abs(hash((workload, srv.url)))}.txt"
+        pfile.write_text("\n".join(paths) + "\n")
+        threads = min(2, conns)
+        env = dict(os.environ, PATHS=str(pfile), THREADS=str(threads), ACCEPT=accept)
+        argv = ["wrk", f"-t{threads}", f"-c{conns}", "--timeout", f"{timeout}s", "-s", str(self.work / "wrk.lua"), srv.url]
+        if self.args.warmup > 0 and expected < self.args.warmup:
+            subprocess.run(argv + [f"-d{self.args.warmup}s"], env=env, capture_output=True, check=True)
+        self.quiesce(pg)
+        watched = [p for p in (srv.pid, getattr(srv, "db_pid", None)) if p]
+        cpu0 = sum(cpu_seconds(p) for p in watched)
+        with RssSampler(srv.pid) as rs:
+            out = subprocess.run(argv + [f"-d{duration}s"], env=env, capture_output=True, text=True, check=True).stdout
+        cpu1 = sum(cpu_seconds(p) for p in watched)
+        self.quiesce(pg)
+        w = json.loads(next(l for l in out.splitlines() if l.startswith("WRKJSON "))[8:])
+        errors = w["connect"] + w["read"] + w["write"] + w["status"] + w["timeout"]
+        secs = w["duration_us"] / 1e6
+        st = proc_status(srv.pid)
+        run = {
+            "workload": workload, "server": srv.name, "connections": conns, "duration_s": duration, "timeout_s": timeout,
+            "probe_s": lat, "requests": w["requests"], "rps": w["requests"] / secs,
+            "p50_ms": w["p50_us"] / 1000, "p99_ms": w["p99_us"] / 1000, "max_ms": w["max_us"] / 1000, "errors": errors,
+            "mb_per_s": w["bytes"] / secs / 1e6, "cpu_s_per_1000": (cpu1 - cpu0) / max(w["requests"], 1) * 1000,
+            "cpu_share": (cpu1 - cpu0) / secs / cores, "rss_max_during_mib": rs.max, "vmhwm_after_mib": st.get("VmHWM"),
+        }
+        self.results["runs"].append(run)
+        log(f"{workload:<28} {srv.name:<26} c={conns:<3} {run['rps']:>9.1f}/s  p50 {run['p50_ms']:.2f} ms  p99 {run['p99_ms']:.2f} ms  "
+            f"errors {errors}  ({duration} s; VmRSS max {rs.max:.0f} MiB, VmHWM {st.get('VmHWM', 0):.0f} MiB)")
+        return run
+
+    def measure(self, label: str, srv: Server, layer: str, pg: Postgres | None = None) -> dict:
         """wrk over every workload at each connection count, sampling the server's VmRSS."""
         for wl, paths in self.wl.paths(layer).items():
             if self.args.workloads and not any(w in wl for w in self.args.workloads):
                 continue
             for c in self.args.connections:
-                with RssSampler(srv.pid) as rs:
-                    run = self.wrk(wl, srv, srv.url, paths, c, accept=GJ if not wl.startswith("tiles") else "")
+                run = self.wrk_run(wl, srv, paths, c, GJ if not wl.startswith("tiles") else "", pg)
                 run["layer"] = label
-                run["rss_max_during_mib"] = rs.max
-                st = proc_status(srv.pid)
-                run["vmhwm_after_mib"] = st.get("VmHWM")
-                log(f"  {label}: VmRSS max {rs.max:.0f} MiB during, VmHWM {st.get('VmHWM', 0):.0f} MiB")
         st = proc_status(srv.pid)
         self.results["servers"][srv.name]["after_load"] = st
         return st
@@ -286,7 +340,7 @@ class PgBench(Bench):
         # nearest: the ten distances (ids may tie), SQL = KNN candidates re-ranked on the sphere.
         same, bad = 0, []
         for lon, lat in [(round(a, 5), round(b, 5)) for a, b in self.wl.nearest_pts[:n]]:
-            s, body, _ = http_get(f"{srv.url}/nearest?lon={lon}&lat={lat}&k=10&layer={PG_LAYER}", headers={"Accept": GJ})
+            s, body, _ = http_get(f"{srv.url}/nearest?lon={lon}&lat={lat}&k=10&layer={PG_LAYER}", headers={"Accept": GJ}, timeout=600)
             ours = [float(f["properties"]["distance_m"]) for f in json.loads(body)["features"]] if s == 200 else []
             q = (f"SELECT d FROM (SELECT ST_Distance({g4326}::geography, {pt(lon, lat)}::geography, false) d FROM {T} "
                  f"ORDER BY {G} <-> {pt(lon, lat)} LIMIT 200) c ORDER BY d LIMIT 10")
@@ -299,7 +353,7 @@ class PgBench(Bench):
         # within 5 km: numberMatched vs ST_DWithin on the sphere (±0.1 % of the radius).
         same, bad = 0, []
         for lon, lat in [(round(a, 5), round(b, 5)) for a, b in self.wl.nearest_pts[n : 2 * n]]:
-            s, body, _ = http_get(f"{srv.url}/within?lon={lon}&lat={lat}&radius_m=5000&limit=100&layer={PG_LAYER}", headers={"Accept": GJ})
+            s, body, _ = http_get(f"{srv.url}/within?lon={lon}&lat={lat}&radius_m=5000&limit=100&layer={PG_LAYER}", headers={"Accept": GJ}, timeout=600)
             j = json.loads(body) if s == 200 else {}
             m = j.get("numberMatched")
             dx, dy = 5100 / 111320 / math.cos(math.radians(lat)), 5100 / 110570
@@ -315,7 +369,7 @@ class PgBench(Bench):
         # items?bbox: numberMatched vs &&, and the ids when the whole match fits a page.
         same, bad = 0, []
         for w, s_, e, nn in self.wl.boxes[:n]:
-            s, body, _ = http_get(f"{srv.url}/collections/{PG_LAYER}/items?bbox={w},{s_},{e},{nn}&limit=100", headers={"Accept": GJ})
+            s, body, _ = http_get(f"{srv.url}/collections/{PG_LAYER}/items?bbox={w},{s_},{e},{nn}&limit=100", headers={"Accept": GJ}, timeout=600)
             j = json.loads(body) if s == 200 else {}
             env = f"ST_MakeEnvelope({w},{s_},{e},{nn},4326)" if srid == 4326 else f"ST_Transform(ST_MakeEnvelope({w},{s_},{e},{nn},4326),{srid})"
             rows = pg.psql(f"SELECT {ti['id']} FROM {T} WHERE {G} && {env} AND ST_Intersects({G}, {env})").split()
@@ -327,7 +381,7 @@ class PgBench(Bench):
         self.check("PostGIS layer items?bbox: numberMatched and ids = SQL &&", same == n, f"{same} of {n} boxes" + (f"; {'; '.join(bad)}" if bad else ""))
         # density: per-county counts vs GROUP BY county_code, all firms and one industry.
         for ind in (None, synthetic.INDUSTRIES[0]):
-            s, body, _ = http_get(f"{srv.url}/density?level=county&layer={PG_LAYER}&measure=count&geometry=false&all=false" + (f"&industry={ind}" if ind else ""), headers={"Accept": GJ})
+            s, body, _ = http_get(f"{srv.url}/density?level=county&layer={PG_LAYER}&measure=count&geometry=false&all=false" + (f"&industry={ind}" if ind else ""), headers={"Accept": GJ}, timeout=600)
             j = json.loads(body) if s == 200 else {"features": []}
             ours = {str(f["id"]): int(f["properties"]["count"]) for f in j["features"]}
             where = f"WHERE {ti['industry']} = '{ind}'" if ind else ""
@@ -342,7 +396,7 @@ class PgBench(Bench):
         # tile is empty only when its envelope holds none.
         same, compared, nonempty, bad = 0, 0, 0, []
         for z, x, y in [t for t in self.wl.tiles if t[0] >= 8][:n]:
-            s, body, _ = http_get(f"{srv.url}/tiles/{PG_LAYER}/{z}/{x}/{y}.mvt")
+            s, body, _ = http_get(f"{srv.url}/tiles/{PG_LAYER}/{z}/{x}/{y}.mvt", timeout=600)
             ours = mvt_ids(body, "id") if s == 200 and body else set()
             env = f"ST_Transform(ST_TileEnvelope({z},{x},{y}, margin => 0.125), {srid})"
             exact = f"ST_Transform(ST_TileEnvelope({z},{x},{y}), {srid})"
@@ -388,6 +442,7 @@ class PgBench(Bench):
             ti = self.table_info(pg)
             srv = self.serve("mock (in memory as firms_pg)", self.mock_data, PG_LAYER, [], db_pid=None)
             self.pg_checks(pg, srv, ti)
+            self.measure("mock", srv, PG_LAYER, pg)
             srv.stop()
             return
         if not self.pg_supported():
@@ -400,7 +455,7 @@ class PgBench(Bench):
         ti = self.table_info(pg)
         srv = self.serve("cluster-atlas --postgres", ROOT / "geodata", PG_LAYER, ["--postgres", pg.dsn], db_pid=pg.pid)
         self.pg_checks(pg, srv, ti)
-        st = self.measure(f"PostGIS {self.args.points:,}", srv, PG_LAYER)
+        st = self.measure(f"PostGIS {self.args.points:,}", srv, PG_LAYER, pg)
         hwm = st.get("VmHWM")
         self.rss_ok = hwm is not None and hwm < self.args.rss_limit_mb
         self.check(f"cluster-atlas --postgres peak RSS (VmHWM) under {self.args.rss_limit_mb} MB", self.rss_ok,
@@ -451,7 +506,7 @@ class PgBench(Bench):
             "cluster-atlas": subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"], capture_output=True, text=True).stdout.strip(),
             "postgres": subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip(),
             "wrk": f"wrk (Debian), {min(2, max(self.args.connections))} threads", "duration_s": self.args.duration, "warmup_s": self.args.warmup,
-            "tile_cache_mb": self.args.tile_cache_mb,
+            "tile_cache_mb": self.args.tile_cache_mb, "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
         }
 
     def main(self) -> None:
@@ -464,6 +519,7 @@ class PgBench(Bench):
                 self.run_postgis()
         finally:
             self.results["elapsed_s"] = time.monotonic() - t0
+            self.results["machine"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
             for stop in reversed(self.stoppers):
                 stop()
             if not self.args.keep_work:
@@ -501,7 +557,7 @@ def markdown(res: dict) -> str:
            f"{m['warmup_s']} s warm-up with the same requests; tile cache {m['tile_cache_mb']} MB.", ""]
     for note in res.get("notes", []):
         out += [f"> {note}", ""]
-    out += ["## Machine", ""] + [f"- {k}: {m.get(k)}" for k in ("cpu", "cores", "mem_gib", "kernel", "disk", "cluster-atlas", "postgres", "wrk")]
+    out += ["## Machine", ""] + [f"- {k}: {m.get(k)}" for k in ("cpu", "cores", "mem_gib", "kernel", "disk", "cluster-atlas", "postgres", "wrk", "loadavg_at_start", "loadavg_at_end")]
     pgs = res.get("postgres")
     if pgs:
         out.append(f"- PostGIS {pgs['postgis']}; settings: " + ", ".join(f"{k}={v}" for k, v in sorted(pgs["settings"].items())))
@@ -524,13 +580,16 @@ def markdown(res: dict) -> str:
         out.append(f"\nIn-memory layer file: {mem['layer_file_bytes'] / 2**20:,.0f} MiB of GeoJSON for {mem['rows']:,} points.")
     runs = res["runs"]
     layers = list(dict.fromkeys(r["layer"] for r in runs))
-    out += ["", "## Requests (wrk)", "", "| workload | layer | conns | req/s | p50 ms | p99 ms | errors | MB/s | CPU s per 1,000 (server + postgres) | VmRSS max during, MiB |",
-            "|---|---|---|---|---|---|---|---|---|---|"]
+    out += ["", "## Requests (wrk)", "",
+            "Run length adapts to slow requests (3-request probe; at most `--max-duration`); CPU is cluster-atlas plus PostgreSQL's backends, "
+            "as a share of all cores and per 1,000 requests; VmRSS is sampled every 0.1 s during the run.", "",
+            "| workload | layer | conns | s | req/s | p50 ms | p99 ms | errors | MB/s | CPU share | CPU s per 1,000 | VmRSS max during, MiB |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for wl in dict.fromkeys(r["workload"] for r in runs):
         for r in runs:
             if r["workload"] == wl:
-                out.append(f"| {wl} | {r['layer']} | {r['connections']} | {_f(r['rps'])} | {_f(r['p50_ms'], 2)} | {_f(r['p99_ms'], 2)} | {r['errors']} | "
-                           f"{_f(r['mb_per_s'])} | {_f(r['cpu_s_per_1000'], 3)} | {_f(r['rss_max_during_mib'], 0)} |")
+                out.append(f"| {wl} | {r['layer']} | {r['connections']} | {r['duration_s']} | {_f(r['rps'])} | {_f(r['p50_ms'], 2)} | {_f(r['p99_ms'], 2)} | {r['errors']} | "
+                           f"{_f(r['mb_per_s'])} | {r['cpu_share']:.0%} | {_f(r['cpu_s_per_1000'], 3)} | {_f(r['rss_max_during_mib'], 0)} |")
     if len(layers) == 2:
         out += ["", f"PostGIS ÷ in memory (req/s, same requests): " + "; ".join(
             f"{wl} {a['rps'] / b['rps']:.2f}×" for wl in dict.fromkeys(r["workload"] for r in runs)
@@ -555,6 +614,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--duration", type=int, default=10, help="seconds of each measured wrk run")
     ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--max-duration", type=int, default=120, help="longest measured run of a slow workload (see wrk_run)")
     ap.add_argument("--connections", type=lambda s: [int(x) for x in s.split(",")], default=[16])
     ap.add_argument("--workloads", type=lambda s: [x for x in s.split(",") if x], default=[], help="substrings of workload names to run (default all)")
     ap.add_argument("--only", type=lambda s: s.split(","), default=["memory", "postgis"], help="memory,postgis")
