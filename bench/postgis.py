@@ -154,15 +154,26 @@ class PgBench(Bench):
     # ---- helpers
 
     def csv(self, n: int) -> Path:
-        f = self.work / f"points-{n}.csv"
-        if not f.exists():
-            t0 = time.monotonic()
-            synthetic.write_points_csv(f, n, self.args.seed)
-            os.chmod(f, 0o644)
-            s = time.monotonic() - t0
-            log(f"generated {n:,} points in {s:.1f} s ({f.stat().st_size / 2**20:,.0f} MiB)")
-            self.results.setdefault("generate_s", {})[str(n)] = s
+        """The n-point CSV: generated in the work folder, or once in `--csv-cache` and reused."""
+        d = Path(self.args.csv_cache) if self.args.csv_cache else self.work
+        d.mkdir(parents=True, exist_ok=True)
+        f = d / f"points-{n}-seed{self.args.seed}.csv"
+        if f.exists() and self.args.csv_cache:
+            log(f"reusing {f} ({f.stat().st_size / 2**20:,.0f} MiB)")
+            return f
+        t0 = time.monotonic()
+        tmp = f.with_suffix(".partial")
+        synthetic.write_points_csv(tmp, n, self.args.seed)
+        tmp.rename(f)
+        os.chmod(f, 0o644)
+        s = time.monotonic() - t0
+        log(f"generated {n:,} points in {s:.1f} s ({f.stat().st_size / 2**20:,.0f} MiB)")
+        self.results.setdefault("generate_s", {})[str(n)] = s
         return f
+
+    def drop_csv(self, f: Path) -> None:
+        if not self.args.keep_csv and not self.args.csv_cache:
+            f.unlink()
 
     def serve(self, name: str, data: Path, layer: str, extra: list[str], db_pid: int | None = None) -> Server:
         port = free_port()
@@ -189,7 +200,7 @@ class PgBench(Bench):
             return
         t0 = time.monotonic()
         while time.monotonic() - t0 < 600:
-            n = int(pg.psql("SELECT count(*) FROM pg_stat_activity WHERE datname = 'bench' AND state = 'active' AND pid <> pg_backend_pid()").strip())
+            n = int(pg.psql("SELECT count(*) FROM pg_stat_activity WHERE datname = 'bench' AND backend_type = 'client backend' AND state = 'active' AND pid <> pg_backend_pid()").strip())
             if n == 0:
                 return
             time.sleep(0.2)
@@ -462,8 +473,7 @@ class PgBench(Bench):
                    f"VmHWM {hwm:.0f} MiB, VmRSS {st.get('VmRSS', 0):.0f} MiB after the load" if hwm else "process gone", fatal=False)
         self.results["servers"]["postgres"] = {"pss_mib_after_load": __import__("run").memory_mib(pg.pid)}
         srv.stop()
-        if not self.args.keep_csv:
-            csv.unlink()
+        self.drop_csv(csv)
 
     # ---- in memory
 
@@ -488,8 +498,7 @@ class PgBench(Bench):
         st = self.measure(f"in memory {n:,}", srv, MEM_LAYER)
         m["server_after_load"] = st
         srv.stop()
-        if not self.args.keep_csv:
-            csv.unlink()
+        self.drop_csv(csv)
 
     def check(self, name: str, ok: bool, detail: str, fatal: bool = True) -> None:
         self.results["checks"].append({"check": name, "ok": ok, "detail": detail})
@@ -590,11 +599,16 @@ def markdown(res: dict) -> str:
             if r["workload"] == wl:
                 out.append(f"| {wl} | {r['layer']} | {r['connections']} | {r['duration_s']} | {_f(r['rps'])} | {_f(r['p50_ms'], 2)} | {_f(r['p99_ms'], 2)} | {r['errors']} | "
                            f"{_f(r['mb_per_s'])} | {r['cpu_share']:.0%} | {_f(r['cpu_s_per_1000'], 3)} | {_f(r['rss_max_during_mib'], 0)} |")
-    if len(layers) == 2:
-        out += ["", f"PostGIS ÷ in memory (req/s, same requests): " + "; ".join(
-            f"{wl} {a['rps'] / b['rps']:.2f}×" for wl in dict.fromkeys(r["workload"] for r in runs)
-            for a in [next((r for r in runs if r["workload"] == wl and r["layer"] == layers[0]), None)]
-            for b in [next((r for r in runs if r["workload"] == wl and r["layer"] == layers[1]), None)] if a and b and b["rps"])]
+    pgl = next((l for l in layers if l.startswith("PostGIS")), None)
+    meml = next((l for l in layers if l.startswith("in memory")), None)
+    if pgl and meml:
+        cells = []
+        for wl in dict.fromkeys(r["workload"] for r in runs):
+            a = next((r for r in runs if r["workload"] == wl and r["layer"] == pgl), None)
+            b = next((r for r in runs if r["workload"] == wl and r["layer"] == meml), None)
+            if a and b and b["rps"]:
+                cells.append(f"{wl} {a['rps'] / b['rps']:.2f}×")
+        out += ["", f"{pgl} ÷ {meml} (req/s, the same request lists; the layers differ in size): " + "; ".join(cells) + "."]
     out += ["", "## Server memory (from /proc/PID/status, MiB)", "", "| server | VmRSS after start | VmRSS after load | VmHWM (peak) |", "|---|---|---|---|"]
     for name, s in res["servers"].items():
         if "after_start" in s:
@@ -626,6 +640,7 @@ def main() -> None:
     ap.add_argument("--tag", default="", help="suffix of the report's file name (e.g. quick)")
     ap.add_argument("--keep-going", action="store_true", help="record failed checks instead of stopping")
     ap.add_argument("--keep-work", action="store_true")
+    ap.add_argument("--csv-cache", default="", help="folder where the CSVs are generated once and reused (20M: 1.5 GB)")
     ap.add_argument("--mock-postgis", action="store_true", help=argparse.SUPPRESS)  # self-test of the SQL checks
     ap.add_argument("--keep-csv", action="store_true", help="keep the CSV files in the work folder (with --keep-work)")
     args = ap.parse_args()
