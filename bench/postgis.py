@@ -292,27 +292,42 @@ class PgBench(Bench):
         log(f"postgres on :{pg.port} ({self.results['postgres']['postgis']}), started in {pg.cold_start_s:.2f} s")
         return pg
 
+    def layer_table(self, pg: Postgres) -> str:
+        """The layer's table in schema cluster_atlas: the catalogue's `table_name` when it has
+        one (the importer writes a new table per import and swaps the catalogue row), else
+        the layer's name."""
+        has = pg.psql("SELECT count(*) FROM information_schema.columns WHERE table_schema = 'cluster_atlas' "
+                      "AND table_name = 'layers' AND column_name = 'table_name'").strip() == "1"
+        t = pg.psql(f"SELECT table_name FROM cluster_atlas.layers WHERE name = '{PG_LAYER}'").strip() if has else ""
+        return t or PG_LAYER
+
     def table_info(self, pg: Postgres) -> dict:
-        """The imported table's geometry column, SRID and how to read id/county_code/industry
-        (a column of that name, else a key of a jsonb column)."""
-        t = pg.psql(f"SELECT f_geometry_column, srid FROM geometry_columns WHERE f_table_schema = 'cluster_atlas' AND f_table_name = '{PG_LAYER}'").split()
+        """The imported table's geometry column, SRID and how to read id / county_code and
+        test an industry: a column of that name (`industries` as an array), else a key of the
+        json(b) `properties` column."""
+        name = self.layer_table(pg)
+        t = pg.psql(f"SELECT f_geometry_column, srid FROM geometry_columns WHERE f_table_schema = 'cluster_atlas' AND f_table_name = '{name}'").split()
         if not t:
-            raise SystemExit(f"bench: no geometry column in cluster_atlas.\"{PG_LAYER}\" (geometry_columns is empty for it)")
+            raise SystemExit(f"bench: no geometry column in cluster_atlas.\"{name}\" (geometry_columns is empty for it)")
         geom, srid = t[0].split("|")
         cols = dict(l.split("|") for l in pg.psql(
-            f"SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'cluster_atlas' AND table_name = '{PG_LAYER}'").splitlines())
-        jsonb = next((c for c, ty in cols.items() if ty == "jsonb"), None)
+            f"SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'cluster_atlas' AND table_name = '{name}'").splitlines())
+        js = "properties" if cols.get("properties") in ("json", "jsonb") else next((c for c, ty in cols.items() if ty in ("json", "jsonb")), None)
 
-        def expr(name):
-            if name in cols:
-                return f'"{name}"::text'
-            if jsonb:
-                return f""""{jsonb}"->>'{name}'"""
-            raise SystemExit(f"bench: cluster_atlas.\"{PG_LAYER}\" has no column '{name}' and no jsonb column ({cols})")
+        def expr(col):
+            if col in cols:
+                return f'"{col}"::text'
+            if js:
+                return f""""{js}"->>'{col}'"""
+            raise SystemExit(f"bench: cluster_atlas.\"{name}\" has no column '{col}' and no json column ({cols})")
 
-        info = {"table": f'cluster_atlas."{PG_LAYER}"', "geom": f'"{geom}"', "srid": int(srid), "columns": cols,
-                "id": expr("id"), "county_code": expr("county_code"), "industry": expr("industry")}
-        self.results["table"]["schema"] = {"geometry": geom, "srid": int(srid), "columns": cols}
+        if cols.get("industries") == "ARRAY":
+            industry = lambda v: f"'{v}' = ANY(industries)"  # noqa: E731
+        else:
+            industry = lambda v: f"{expr('industry')} = '{v}'"  # noqa: E731
+        info = {"table": f'cluster_atlas."{name}"', "name": name, "geom": f'"{geom}"', "srid": int(srid), "columns": cols,
+                "id": expr("id"), "county_code": expr("county_code"), "industry": industry}
+        self.results["table"]["schema"] = {"table": f"cluster_atlas.{name}", "geometry": geom, "srid": int(srid), "columns": cols}
         return info
 
     def pg_import(self, pg: Postgres, csv: Path) -> None:
@@ -323,16 +338,22 @@ class PgBench(Bench):
         cpu1 = cpu_seconds(pg.pid)
         if rc != 0:
             self.check("import --postgres", False, f"exit {rc}: {tail[-1500:]}")
-        rows = int(pg.psql(f'SELECT count(*) FROM cluster_atlas."{PG_LAYER}"').strip())
-        imp.update({"rows": rows, "seconds": wall, "points_per_s": self.args.points / wall, "importer_peak_rss_mib": maxrss,
+        imp.update({"seconds": wall, "points_per_s": self.args.points / wall, "importer_peak_rss_mib": maxrss,
                     "postgres_cpu_s": cpu1 - cpu0, "output_tail": tail.strip().splitlines()[-3:]})
         log(f"import --postgres: {self.args.points:,} rows in {wall:.1f} s = {self.args.points / wall:,.0f} points/s, "
-            f"importer peak RSS {maxrss:.0f} MiB, postgres CPU {cpu1 - cpu0:.0f} s, {rows:,} rows in the table")
-        self.check("import --postgres: every row in the table", rows == self.args.points, f"{rows:,} rows of {self.args.points:,}")
+            f"importer peak RSS {maxrss:.0f} MiB, postgres CPU {cpu1 - cpu0:.0f} s")
+        self.table_stats(pg)
+
+    def table_stats(self, pg: Postgres) -> None:
+        """Rows, catalogue row and sizes on disk of the imported layer's table."""
+        table = f'cluster_atlas."{self.layer_table(pg)}"'
+        rows = int(pg.psql(f"SELECT count(*) FROM {table}").strip())
+        self.results["import"]["rows"] = rows
+        self.check("import --postgres: every row in the table", rows == self.args.points, f"{rows:,} rows of {self.args.points:,} in {table}")
         cat = pg.psql("SELECT row_to_json(l) FROM cluster_atlas.layers l").strip().splitlines()
         self.results["table"]["catalogue"] = [json.loads(c) for c in cat]
-        pg.psql(f'VACUUM ANALYZE cluster_atlas."{PG_LAYER}"')
-        t = f"'cluster_atlas.\"{PG_LAYER}\"'::regclass"
+        pg.psql(f"VACUUM ANALYZE {table}")
+        t = "'" + table.replace("'", "''") + "'::regclass"
         sz = pg.psql(f"SELECT pg_relation_size({t}), pg_indexes_size({t}), pg_total_relation_size({t}), pg_database_size('bench')").strip().split("|")
         idx = pg.psql(f"SELECT indexrelid::regclass || '|' || pg_relation_size(indexrelid) || '|' || pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = {t}").strip().splitlines()
         self.results["table"].update({"heap_bytes": int(sz[0]), "indexes_bytes": int(sz[1]), "total_bytes": int(sz[2]), "database_bytes": int(sz[3]),
@@ -395,7 +416,7 @@ class PgBench(Bench):
             s, body, _ = http_get(f"{srv.url}/density?level=county&layer={PG_LAYER}&measure=count&geometry=false&all=false" + (f"&industry={ind}" if ind else ""), headers={"Accept": GJ}, timeout=600)
             j = json.loads(body) if s == 200 else {"features": []}
             ours = {str(f["id"]): int(f["properties"]["count"]) for f in j["features"]}
-            where = f"WHERE {ti['industry']} = '{ind}'" if ind else ""
+            where = f"WHERE {ti['industry'](ind)}" if ind else ""
             theirs = dict(l.split("|") for l in pg.psql(f"SELECT {ti['county_code']}, count(*) FROM {T} {where} GROUP BY 1 HAVING {ti['county_code']} IS NOT NULL").split())
             theirs = {k: int(v) for k, v in theirs.items()}
             diff = sum(abs(ours.get(k, 0) - theirs.get(k, 0)) for k in set(ours) | set(theirs))
@@ -428,13 +449,18 @@ class PgBench(Bench):
         rev = self.work / "mock-rev.csv"
         subprocess.run([str(self.args.binary), "reverse", "--data", str(ROOT / "geodata"), "--csv", str(csv), "--out", str(rev)], check=True, capture_output=True)
         os.chmod(rev, 0o644)
-        pg.psql("CREATE SCHEMA cluster_atlas; CREATE TABLE cluster_atlas.layers (name text PRIMARY KEY, rows bigint)")
-        pg.psql(f'CREATE TABLE cluster_atlas."{PG_LAYER}" (id text, name_zh text, lon float8, lat float8, industry text, kind text, firms int, approved text, '
+        pg.psql("CREATE SCHEMA cluster_atlas; CREATE TABLE cluster_atlas.layers (name text PRIMARY KEY, table_name text NOT NULL, feature_count bigint)")
+        pg.psql("CREATE TABLE mock_in (id text, name_zh text, lon float8, lat float8, industry text, kind text, firms int, approved text, "
                 "county_code text, county_name_zh text, prefecture_code text, prefecture_name_zh text, province_code text)")
         subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(pg.port), "-U", "postgres", "-d", "bench", "-c",
-                        f"\\copy cluster_atlas.\"{PG_LAYER}\" FROM '{rev}' CSV HEADER"], check=True, capture_output=True)
-        pg.psql(f'ALTER TABLE cluster_atlas."{PG_LAYER}" ADD COLUMN geom geometry(Point, 4326); UPDATE cluster_atlas."{PG_LAYER}" SET geom = ST_SetSRID(ST_MakePoint(lon, lat), 4326);'
-                f'CREATE INDEX ON cluster_atlas."{PG_LAYER}" USING gist (geom); INSERT INTO cluster_atlas.layers VALUES (\'{PG_LAYER}\', {self.args.points})')
+                        f"\\copy mock_in FROM '{rev}' CSV HEADER"], check=True, capture_output=True)
+        # The importer's layout (src/source/postgis/schema.rs): a table per import named in the
+        # catalogue, integer admin codes, industries text[], properties json.
+        pg.psql("CREATE TABLE cluster_atlas.layer_mock AS SELECT row_number() OVER () AS ord, id, ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geometry(Point, 4326) AS geom, "
+                "name_zh, kind, ARRAY[industry] AS industries, nullif(county_code, '')::int AS county_code, nullif(prefecture_code, '')::int AS prefecture_code, "
+                "nullif(province_code, '')::int AS province_code, json_build_object('industry', industry, 'firms', firms, 'approved', approved) AS properties FROM mock_in;"
+                "CREATE INDEX ON cluster_atlas.layer_mock USING gist (geom); CREATE UNIQUE INDEX ON cluster_atlas.layer_mock (id); DROP TABLE mock_in;"
+                f"INSERT INTO cluster_atlas.layers VALUES ('{PG_LAYER}', 'layer_mock', {self.args.points})")
         data = self.work / "mockdata"
         shutil.copytree(ROOT / "geodata", data)
         subprocess.run([str(self.args.binary), "import", "--data", str(data), "--layer", PG_LAYER, "--skip-invalid", str(csv)], check=True, capture_output=True)
@@ -450,6 +476,7 @@ class PgBench(Bench):
             t0 = time.monotonic()
             self.mock_import(pg, csv)
             self.results["import"] = {"mock": True, "seconds": time.monotonic() - t0}
+            self.table_stats(pg)
             ti = self.table_info(pg)
             srv = self.serve("mock (in memory as firms_pg)", self.mock_data, PG_LAYER, [], db_pid=None)
             self.pg_checks(pg, srv, ti)
