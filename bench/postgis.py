@@ -208,20 +208,22 @@ class PgBench(Bench):
 
     def wrk_run(self, workload: str, srv: Server, paths: list[str], conns: int, accept: str, pg: Postgres | None) -> dict:
         """bench/run.py's wrk driver (same Lua script, same figures), with the measured run's
-        length adapted to slow requests: a probe of 3 sequential requests first; when 16
+        length adapted to slow requests: a probe of up to 8 sequential requests (30 s) first; when 16
         connections would leave fewer than ~10 answers per connection in `--duration`, the run
         is lengthened (at most `--max-duration`) and wrk's timeout raised, so a request that
         takes seconds is measured rather than cut off. PostgreSQL is let go idle between runs."""
-        probe = []
-        for p in paths[:3]:
+        probe, t_probe = [], time.monotonic()
+        for p in paths[:8]:
             t0 = time.monotonic()
             http_get(srv.url + p, headers={"Accept": accept} if accept else {}, timeout=600)
             probe.append(time.monotonic() - t0)
-        lat = sorted(probe)[len(probe) // 2]
+            if time.monotonic() - t_probe > 30:
+                break
+        lat = sum(probe) / len(probe)
         cores = os.cpu_count() or 1
         expected = max(lat, lat * conns / cores)
         duration = max(self.args.duration, min(self.args.max_duration, math.ceil(10 * expected)))
-        timeout = max(30, math.ceil(4 * expected))
+        timeout = min(600, max(60, math.ceil(4 * max(probe) * max(1, conns / cores))))
         pfile = self.work / f"paths-{abs(hash((workload, srv.url)))}.txt"
         pfile.write_text("\n".join(paths) + "\n")
         threads = min(2, conns)
@@ -617,7 +619,7 @@ def markdown(res: dict) -> str:
     runs = res["runs"]
     layers = list(dict.fromkeys(r["layer"] for r in runs))
     out += ["", "## Requests (wrk)", "",
-            "Run length adapts to slow requests (3-request probe; at most `--max-duration`); CPU is cluster-atlas plus PostgreSQL's backends, "
+            "Run length adapts to slow requests (a probe of up to 8 sequential requests; at most `--max-duration`; wrk's timeout from the slowest probe); CPU is cluster-atlas plus PostgreSQL's backends, "
             "as a share of all cores and per 1,000 requests; VmRSS is sampled every 0.1 s during the run.", "",
             "| workload | layer | conns | s | req/s | p50 ms | p99 ms | errors | MB/s | CPU share | CPU s per 1,000 | VmRSS max during, MiB |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
