@@ -44,6 +44,14 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
         let query = parts.uri.query().unwrap_or("");
         let pairs = serde_urlencoded::from_str::<Vec<(String, String)>>(query)
             .map_err(|e| ApiError::bad_parameter("query", format!("malformed query string: {e}")))?;
+        // No text of ours holds U+0000 (PostgreSQL text cannot), so a NUL in a parameter can
+        // only be an error: refused alike whichever store the layer lives in.
+        if let Some((k, _)) = pairs.iter().find(|(k, v)| k.contains('\0') || v.contains('\0')) {
+            return Err(ApiError::bad_parameter(
+                k,
+                format!("parameter '{}' contains a NUL character (U+0000)", k.escape_debug()),
+            ));
+        }
         Ok(Self { pairs, known: Vec::new() })
     }
 }

@@ -147,7 +147,7 @@ fn run_postgres(args: &ImportArgs, url: &str, atlas: crate::atlas::Atlas, datum:
     let req = crate::source::postgis::import::ImportRequest {
         url,
         layer: &args.layer,
-        title: args.title.as_deref().unwrap_or(&args.layer),
+        title: &args.title.clone().unwrap_or_else(|| crate::load::imported_layer_title(&args.layer)),
         licence: args.licence.as_deref(),
         file: &args.file,
         datum,

@@ -57,11 +57,17 @@ pub fn load_dir(dir: &Path) -> LoadResult<Atlas> {
         let title = if name == DEFAULT_POINT_LAYER {
             "Industrial clusters, parks and towns".to_owned()
         } else {
-            format!("Imported layer {name}")
+            imported_layer_title(&name)
         };
         builder = builder.point_layer(PointLayer::new(name, title, features));
     }
     Ok(builder.build())
+}
+
+/// The title of an imported layer that was given none (in memory and in PostGIS alike).
+#[must_use]
+pub fn imported_layer_title(name: &str) -> String {
+    format!("Imported layer {name}")
 }
 
 /// Name of the curated default layer (`geodata/clusters.geojson`).

@@ -291,6 +291,10 @@ impl PointSource for PostgisLayer {
     }
 
     async fn feature(&self, id: &str) -> SourceResult<Option<PlaceFeature>> {
+        if id.contains('\0') {
+            // No stored id holds U+0000 (PostgreSQL text cannot): not found, as in memory.
+            return Ok(None);
+        }
         let text = format!("SELECT {FEATURE_SELECT} FROM {} WHERE id = $1::text", self.table);
         let rows = self.query(&text, &[&id]).await?;
         rows.first().map(|r| self.feature(r, 0)).transpose()

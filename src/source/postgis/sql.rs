@@ -89,7 +89,7 @@ impl Sql {
         self.params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
     }
 
-    /// Adds `geom && box` for each of the one or two boxes (ORed).
+    /// Adds the points inside each of the one or two boxes (ORed), edges included.
     pub fn boxes(&mut self, boxes: &[([f64; 2], [f64; 2])]) {
         let parts: Vec<String> = boxes
             .iter()
@@ -100,7 +100,12 @@ impl Sql {
                     self.bind(Param::Float(hi[0])),
                     self.bind(Param::Float(hi[1])),
                 );
-                format!("geom && ST_MakeEnvelope({a}, {b}, {c}, {d}, 4326)")
+                // `&&` compares the index's float4 boxes, rounded outwards: it finds the
+                // candidates, the coordinates decide (edges inclusive, as in memory).
+                format!(
+                    "(geom && ST_MakeEnvelope({a}, {b}, {c}, {d}, 4326) \
+                     AND ST_X(geom) BETWEEN {a} AND {c} AND ST_Y(geom) BETWEEN {b} AND {d})"
+                )
             })
             .collect();
         match parts.len() {
@@ -222,6 +227,30 @@ fn unsupported(what: String) -> AnalysisError {
     }
 }
 
+/// What a condition is whose value the in-memory evaluator cannot decide (an unknown, as
+/// SQL's NULL: no match, and `NOT` of it no match either).
+const UNKNOWN: &str = "NULL::boolean";
+
+/// The kind of a CQL2 operand. The `cql2` evaluator of the in-memory layers compares two
+/// operands only when they are of one kind (`'true' = true` stays undecided), so a comparison
+/// across kinds becomes [`UNKNOWN`] here rather than a PostgreSQL type error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Text,
+    Number,
+    Bool,
+    Geometry,
+    Null,
+}
+
+impl Kind {
+    /// Whether two of the operands (NULLs aside) are of different kinds.
+    fn differ(kinds: &[Kind]) -> bool {
+        let mut known = kinds.iter().filter(|k| **k != Kind::Null);
+        known.next().is_some_and(|first| known.any(|k| k != first))
+    }
+}
+
 /// The CQL2 translator: comparisons, `LIKE`, `BETWEEN`, `IN`, `IS NULL`, `CASEI`, AND/OR/NOT
 /// and the spatial predicates on `geometry`; property names become the queryables' typed
 /// columns, every literal a parameter.
@@ -247,19 +276,43 @@ impl Cql2<'_> {
                 format!("({})", parts.join(if op == "and" { " AND " } else { " OR " }))
             }
             ("not", [x]) => format!("(NOT {})", self.boolean(x)?),
-            ("=" | "<>" | "<" | "<=" | ">" | ">=", [l, r]) => format!("({} {op} {})", self.value(l)?, self.value(r)?),
-            ("like", [l, r]) => format!("({} LIKE {})", self.value(l)?, self.value(r)?),
-            ("between", [x, lo, hi]) => format!("({} BETWEEN {} AND {})", self.value(x)?, self.value(lo)?, self.value(hi)?),
+            ("=" | "<>" | "<" | "<=" | ">" | ">=" | "like", [l, r]) => {
+                let bound = self.sql.params.len();
+                let (l, r) = (self.value(l)?, self.value(r)?);
+                if Kind::differ(&[l.1, r.1]) {
+                    self.sql.params.truncate(bound);
+                    UNKNOWN.to_owned()
+                } else {
+                    let op = if op == "like" { "LIKE" } else { op.as_str() };
+                    format!("({} {op} {})", l.0, r.0)
+                }
+            }
+            ("between", [x, lo, hi]) => {
+                let bound = self.sql.params.len();
+                let (x, lo, hi) = (self.value(x)?, self.value(lo)?, self.value(hi)?);
+                if Kind::differ(&[x.1, lo.1, hi.1]) {
+                    // The operands' parameters were the last bound: unbind them.
+                    self.sql.params.truncate(bound);
+                    UNKNOWN.to_owned()
+                } else {
+                    format!("({} BETWEEN {} AND {})", x.0, lo.0, hi.0)
+                }
+            }
             ("in", [x, Expr::Array(list)]) => {
                 let x = self.value(x)?;
                 let items = list.iter().map(|i| self.value(i)).collect::<Result<Vec<_>, _>>()?;
                 if items.is_empty() {
-                    "false".to_owned()
+                    format!("(CASE WHEN {} IS NULL THEN NULL ELSE false END)", x.0)
+                } else if Kind::differ(&std::iter::once(x.1).chain(items.iter().map(|i| i.1)).collect::<Vec<_>>()) {
+                    // The in-memory evaluator compares `IN` operands as text.
+                    let items: Vec<String> = items.into_iter().map(|i| format!("{}::text", i.0)).collect();
+                    format!("({}::text IN ({}))", x.0, items.join(", "))
                 } else {
-                    format!("({x} IN ({}))", items.join(", "))
+                    let items: Vec<String> = items.into_iter().map(|i| i.0).collect();
+                    format!("({} IN ({}))", x.0, items.join(", "))
                 }
             }
-            ("isnull", [x]) => format!("({} IS NULL)", self.value(x)?),
+            ("isnull", [x]) => format!("({} IS NULL)", self.value(x)?.0),
             (s, [l, r]) if s.starts_with("s_") => {
                 let f = match s {
                     "s_intersects" => "ST_Intersects",
@@ -278,19 +331,32 @@ impl Cql2<'_> {
         })
     }
 
-    fn value(&mut self, e: &cql2::Expr) -> Result<String, AnalysisError> {
+    /// An operand as SQL, with its kind.
+    fn value(&mut self, e: &cql2::Expr) -> Result<(String, Kind), AnalysisError> {
         use cql2::Expr;
         Ok(match e {
-            Expr::Property { property } if property == "geometry" => "geom".to_owned(),
-            Expr::Property { property } => column(self.columns, property)?.sql_name(),
-            Expr::Float(f) => self.sql.bind(Param::Float(*f)),
-            Expr::Literal(s) => self.sql.bind(Param::Text(s.clone())),
-            Expr::Bool(b) => self.sql.bind(Param::Bool(*b)),
-            Expr::Null => "NULL".to_owned(),
-            Expr::Operation { op, args } if op.eq_ignore_ascii_case("casei") && args.len() == 1 => {
-                format!("lower({})", self.value(&args[0])?)
+            Expr::Property { property } if property == "geometry" => ("geom".to_owned(), Kind::Geometry),
+            Expr::Property { property } => {
+                let c = column(self.columns, property)?;
+                let kind = match c.kind {
+                    QueryableType::String => Kind::Text,
+                    QueryableType::Number => Kind::Number,
+                    QueryableType::Boolean => Kind::Bool,
+                };
+                (c.sql_name(), kind)
             }
-            Expr::Geometry(_) | Expr::BBox { .. } => self.geometry(e)?,
+            Expr::Float(f) => (self.sql.bind(Param::Float(*f)), Kind::Number),
+            Expr::Literal(s) => (self.sql.bind(Param::Text(s.clone())), Kind::Text),
+            Expr::Bool(b) => (self.sql.bind(Param::Bool(*b)), Kind::Bool),
+            Expr::Null => ("NULL".to_owned(), Kind::Null),
+            Expr::Operation { op, args } if op.eq_ignore_ascii_case("casei") && args.len() == 1 => {
+                let (inner, kind) = self.value(&args[0])?;
+                if kind != Kind::Text {
+                    return Err(unsupported("CASEI of a value that is not text".to_owned()));
+                }
+                (format!("lower({inner})"), Kind::Text)
+            }
+            Expr::Geometry(_) | Expr::BBox { .. } => (self.geometry(e)?, Kind::Geometry),
             Expr::Operation { op, .. } => return Err(unsupported(format!("operator '{op}' as a value"))),
             _ => return Err(unsupported("a date, timestamp, interval or array value".to_owned())),
         })
@@ -343,7 +409,7 @@ mod tests {
             "name_zh = '/* */ OR 1=1 --'",
             "name_zh LIKE '%''); SELECT pg_sleep(10); --'",
             "name_zh IN ('铸''造; DROP', '\u{202e}')",
-            "firms > 1 AND name_zh = '\\'; DELETE FROM x'",
+            "firms > 1 AND name_zh = '\\''; DELETE FROM x'",
         ];
         for text in hostile {
             let e = cql2::parse_text(text).unwrap_or_else(|e| panic!("{text}: {e}"));
@@ -363,6 +429,23 @@ mod tests {
             " WHERE ((q0 = $1::text) AND ((q1 BETWEEN $2::float8 AND $3::float8) OR (q1 IS NULL)))"
         );
         assert_eq!(sql.params[0], Param::Text("a".into()));
+    }
+
+    #[test]
+    fn comparisons_across_kinds_are_unknown_as_in_memory() {
+        for (text, want) in [
+            ("name_zh = true", " WHERE NULL::boolean"),
+            ("name_zh = true OR firms = 1", " WHERE (NULL::boolean OR (q1 = $1::float8))"),
+            ("NOT (firms > 'abc')", " WHERE (NOT NULL::boolean)"),
+            ("firms BETWEEN 1 AND 'x'", " WHERE NULL::boolean"),
+            ("firms IN (1, '2')", " WHERE (q1::text IN ($1::float8::text, $2::text::text))"),
+            ("firms = 2", " WHERE (q1 = $1::float8)"),
+        ] {
+            let e = cql2::parse_text(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            let mut sql = Sql::default();
+            sql.cql2(&columns(), &e).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(sql.where_clause(), want, "{text}");
+        }
     }
 
     #[test]
