@@ -172,11 +172,23 @@ impl Density<'_> {
 /// The unit of `level` a feature is assigned to (see the module docs).
 #[must_use]
 pub fn assigned_unit<'a>(atlas: &'a Atlas, level: AdminLevel, f: &PlaceFeature) -> Option<&'a AdminUnit> {
-    let county = f.county_code.and_then(|c| atlas.admin_by_code(AdminLevel::County, c));
+    unit_of_codes(atlas, level, f.county_code, f.prefecture_code, f.province_code)
+}
+
+/// The unit of `level` for a feature with these codes: its county's unit when the county
+/// is known, else the prefecture's, else the province's.
+fn unit_of_codes(
+    atlas: &Atlas,
+    level: AdminLevel,
+    county: Option<AdminCode>,
+    prefecture: Option<AdminCode>,
+    province: Option<AdminCode>,
+) -> Option<&AdminUnit> {
+    let county = county.and_then(|c| atlas.admin_by_code(AdminLevel::County, c));
     let prefecture = || {
         county
             .and_then(|c| c.prefecture_code)
-            .or(f.prefecture_code)
+            .or(prefecture)
             .and_then(|c| atlas.admin_by_code(AdminLevel::Prefecture, c))
     };
     match level {
@@ -185,7 +197,7 @@ pub fn assigned_unit<'a>(atlas: &'a Atlas, level: AdminLevel, f: &PlaceFeature) 
         AdminLevel::Province => county
             .map(|c| c.province_code)
             .or_else(|| prefecture().map(|p| p.province_code))
-            .or(f.province_code)
+            .or(province)
             .and_then(|c| atlas.admin_by_code(AdminLevel::Province, c)),
     }
 }
@@ -205,26 +217,6 @@ pub struct CodeCount {
     pub count: usize,
     /// Features matching the filter without its industry condition.
     pub base: usize,
-}
-
-/// The unit of `level` for a feature with these codes (as [`assigned_unit`]).
-fn unit_by_codes<'a>(atlas: &'a Atlas, level: AdminLevel, c: &CodeCount) -> Option<&'a AdminUnit> {
-    let county = c.county.and_then(|x| atlas.admin_by_code(AdminLevel::County, x));
-    let prefecture = || {
-        county
-            .and_then(|x| x.prefecture_code)
-            .or(c.prefecture)
-            .and_then(|x| atlas.admin_by_code(AdminLevel::Prefecture, x))
-    };
-    match level {
-        AdminLevel::County => county,
-        AdminLevel::Prefecture => prefecture(),
-        AdminLevel::Province => county
-            .map(|x| x.province_code)
-            .or_else(|| prefecture().map(|p| p.province_code))
-            .or(c.province)
-            .and_then(|x| atlas.admin_by_code(AdminLevel::Province, x)),
-    }
 }
 
 /// Counts the features of the selected layers per unit of `q.level` and computes the
@@ -263,7 +255,7 @@ pub fn density_with<'a>(atlas: &'a Atlas, q: &DensityQuery, extra: &[CodeCount])
     for c in extra {
         base_total += c.base;
         total += c.count;
-        match unit_by_codes(atlas, q.level, c).and_then(|u| index.get(&u.code)) {
+        match unit_of_codes(atlas, q.level, c.county, c.prefecture, c.province).and_then(|u| index.get(&u.code)) {
             Some(&i) => {
                 counts[i].0 += c.count;
                 counts[i].1 += c.base;

@@ -173,11 +173,16 @@ fn layer_names(s: &AppState) -> Vec<String> {
         .collect()
 }
 
-/// TileJSON 3.0.0 of a database layer (fields from its queryables).
-fn remote_tilejson(s: &AppState, source: &dyn crate::source::PointSource, base: &str) -> Value {
+/// The fields every point-layer tile carries besides the features' own properties.
+fn point_fields() -> Value {
+    json!({"id": "String", "cluster": "Boolean", "cluster_id": "Number", "point_count": "Number",
+        "point_count_abbreviated": "String", "top_industries": "String"})
+}
+
+/// Bounds, fields and attribution of a database layer (fields from its queryables).
+fn remote_tilejson_parts(source: &dyn crate::source::PointSource) -> (Option<[f64; 4]>, Value, String) {
     let info = source.info();
-    let mut fields = json!({"id": "String", "cluster": "Boolean", "cluster_id": "Number", "point_count": "Number",
-        "point_count_abbreviated": "String", "top_industries": "String"});
+    let mut fields = point_fields();
     for q in &info.queryables {
         fields[&q.name] = json!(match q.kind {
             crate::analysis::features::QueryableType::Number => "Number",
@@ -185,33 +190,22 @@ fn remote_tilejson(s: &AppState, source: &dyn crate::source::PointSource, base: 
             crate::analysis::features::QueryableType::String => "String",
         });
     }
-    let b = info.extent.unwrap_or([73.0, 3.0, 136.0, 54.0]);
-    let name = &info.name;
-    json!({
-        "tilejson": "3.0.0",
-        "name": name,
-        "scheme": "xyz",
-        "tiles": [format!("{base}/tiles/{name}/{{z}}/{{x}}/{{y}}.mvt")],
-        "minzoom": 0,
-        "maxzoom": s.limits.max_zoom,
-        "bounds": b,
-        "center": [(b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0, 4],
-        "attribution": info.licence.clone().unwrap_or_else(|| "cluster-atlas".to_owned()),
-        "vector_layers": [{"id": name, "fields": fields, "minzoom": 0, "maxzoom": s.limits.max_zoom}],
-        "cluster_radius_px": s.cluster.radius_px(),
-        "cluster_cells_per_tile": s.cluster.cells_per_side(),
-        "cluster_maxzoom": tiles::CLUSTER_MAX_ZOOM - 1,
-    })
+    let attribution = info.licence.clone().unwrap_or_else(|| "cluster-atlas".to_owned());
+    (info.extent, fields, attribution)
 }
 
 /// TileJSON 3.0.0 of one layer.
 fn tilejson(s: &AppState, name: &str, base: &str) -> Result<Value, ApiError> {
-    if let Some(source) = s.remote_layer(name) {
-        return Ok(remote_tilejson(s, source.as_ref(), base));
-    }
-    let layer = tiles::resolve_layer(&s.atlas, name)?;
-    let (bounds, fields) = match layer {
-        TileLayer::Admin(level) => {
+    let remote = s.remote_layer(name);
+    let layer = if remote.is_some() {
+        None
+    } else {
+        Some(tiles::resolve_layer(&s.atlas, name)?)
+    };
+    let default_attribution = || "Boundaries: GB/T 2260 county-level divisions; clusters: cluster-atlas".to_owned();
+    let (bounds, fields, attribution) = match layer {
+        None => remote.as_ref().map(|r| remote_tilejson_parts(r.as_ref())).unwrap_or_default(),
+        Some(TileLayer::Admin(level)) => {
             let mut fields =
                 json!({"code": "String", "name_zh": "String", "name_pinyin": "String", "area_km2": "Number", "n_total": "Number"});
             if let Some(p) = s.atlas.point_layer(crate::load::DEFAULT_POINT_LAYER) {
@@ -219,11 +213,14 @@ fn tilejson(s: &AppState, name: &str, base: &str) -> Result<Value, ApiError> {
                     fields[format!("n_{ind}")] = json!("Number");
                 }
             }
-            (s.atlas.admin_extent(level), fields)
+            let b = s
+                .atlas
+                .admin_extent(level)
+                .map(|e| [e.lower()[0], e.lower()[1], e.upper()[0], e.upper()[1]]);
+            (b, fields, default_attribution())
         }
-        TileLayer::Points(p) => {
-            let mut fields = json!({"id": "String", "cluster": "Boolean", "cluster_id": "Number", "point_count": "Number",
-                "point_count_abbreviated": "String", "top_industries": "String"});
+        Some(TileLayer::Points(p)) => {
+            let mut fields = point_fields();
             for (k, v) in p.features().iter().flat_map(|f| f.properties.iter()) {
                 let ty = match v {
                     Value::Bool(_) => "Boolean",
@@ -233,12 +230,13 @@ fn tilejson(s: &AppState, name: &str, base: &str) -> Result<Value, ApiError> {
                 fields[k] = json!(ty);
             }
             let tree = p.tree();
-            ((tree.size() > 0).then(|| tree.root().envelope()), fields)
+            let b = (tree.size() > 0)
+                .then(|| tree.root().envelope())
+                .map(|e| [e.lower()[0], e.lower()[1], e.upper()[0], e.upper()[1]]);
+            (b, fields, default_attribution())
         }
     };
-    let b = bounds.map_or([73.0, 3.0, 136.0, 54.0], |e| {
-        [e.lower()[0], e.lower()[1], e.upper()[0], e.upper()[1]]
-    });
+    let b = bounds.unwrap_or([73.0, 3.0, 136.0, 54.0]);
     let mut tj = json!({
         "tilejson": "3.0.0",
         "name": name,
@@ -248,13 +246,13 @@ fn tilejson(s: &AppState, name: &str, base: &str) -> Result<Value, ApiError> {
         "maxzoom": s.limits.max_zoom,
         "bounds": b,
         "center": [(b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0, 4],
-        "attribution": "Boundaries: GB/T 2260 county-level divisions; clusters: cluster-atlas",
+        "attribution": attribution,
         "vector_layers": [{"id": name, "fields": fields, "minzoom": 0, "maxzoom": s.limits.max_zoom}],
     });
     // Point layers also say how they are clustered: grid cells of about `cluster_radius_px`
     // screen pixels (`cluster_cells_per_tile` per tile side) up to zoom `cluster_maxzoom`.
     // Admin tiles also hold one label point per unit (see `tiles::encode_tile`).
-    if let TileLayer::Admin(level) = layer
+    if let Some(TileLayer::Admin(level)) = layer
         && let Some(layers) = tj["vector_layers"].as_array_mut()
     {
         layers.push(json!({
@@ -265,7 +263,7 @@ fn tilejson(s: &AppState, name: &str, base: &str) -> Result<Value, ApiError> {
             "maxzoom": s.limits.max_zoom,
         }));
     }
-    if let TileLayer::Points(_) = layer {
+    if remote.is_some() || matches!(layer, Some(TileLayer::Points(_))) {
         tj["cluster_radius_px"] = json!(s.cluster.radius_px());
         tj["cluster_cells_per_tile"] = json!(s.cluster.cells_per_side());
         tj["cluster_maxzoom"] = json!(tiles::CLUSTER_MAX_ZOOM - 1);

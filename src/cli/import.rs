@@ -101,18 +101,7 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<ExitCode> {
     }
     let fatal = outcome.features.is_empty() || (!outcome.problems.is_empty() && !args.skip_invalid);
     if fatal {
-        eprintln!(
-            "{} problem(s) in {}; nothing imported, layer '{}' unchanged{}",
-            outcome.problems.len(),
-            args.file.display(),
-            args.layer,
-            if args.skip_invalid {
-                ""
-            } else {
-                " (use --skip-invalid to import the valid rows)"
-            }
-        );
-        return Ok(ExitCode::from(1));
+        return Ok(nothing_imported(args, outcome.problems.len()));
     }
     let out = data.join(format!("{}.geojson", args.layer));
     // Temp files of an earlier import killed before its rename are never served; clear them.
@@ -124,13 +113,33 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<ExitCode> {
         out.display(),
         outcome.features.len(),
         args.layer,
-        if outcome.rejected > 0 {
-            format!(", {} skipped", outcome.rejected)
-        } else {
-            String::new()
-        }
+        skipped(outcome.rejected)
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Says that an import with `problems` changed nothing; exit code 1.
+fn nothing_imported(args: &ImportArgs, problems: usize) -> ExitCode {
+    let hint = if args.skip_invalid {
+        ""
+    } else {
+        " (use --skip-invalid to import the valid rows)"
+    };
+    eprintln!(
+        "{problems} problem(s) in {}; nothing imported, layer '{}' unchanged{hint}",
+        args.file.display(),
+        args.layer,
+    );
+    ExitCode::from(1)
+}
+
+/// `, N skipped` when rows were skipped, else nothing.
+fn skipped(rejected: usize) -> String {
+    if rejected > 0 {
+        format!(", {rejected} skipped")
+    } else {
+        String::new()
+    }
 }
 
 /// `import --postgres`: streams a CSV into the database (see
@@ -161,18 +170,7 @@ fn run_postgres(args: &ImportArgs, url: &str, atlas: crate::atlas::Atlas, datum:
         eprintln!("error: {p}");
     }
     if !report.committed {
-        eprintln!(
-            "{} problem(s) in {}; nothing imported, layer '{}' unchanged{}",
-            report.rejected.max(report.problems.len()),
-            args.file.display(),
-            args.layer,
-            if args.skip_invalid {
-                ""
-            } else {
-                " (use --skip-invalid to import the valid rows)"
-            }
-        );
-        return Ok(ExitCode::from(1));
+        return Ok(nothing_imported(args, report.rejected.max(report.problems.len())));
     }
     println!(
         "{}: {} feature(s) imported into PostgreSQL layer '{}' (table cluster_atlas.{}){}",
@@ -180,11 +178,7 @@ fn run_postgres(args: &ImportArgs, url: &str, atlas: crate::atlas::Atlas, datum:
         report.imported,
         args.layer,
         report.table,
-        if report.rejected > 0 {
-            format!(", {} skipped", report.rejected)
-        } else {
-            String::new()
-        }
+        skipped(report.rejected)
     );
     Ok(ExitCode::SUCCESS)
 }

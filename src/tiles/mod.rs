@@ -300,11 +300,7 @@ pub fn encode_tile(
             } else {
                 cluster_features(p, t, cluster, filter, &mut b);
             }
-            if b.is_empty() {
-                return Ok(None);
-            }
-            let layers = vec![b.into_layer(name.to_owned(), EXTENT)];
-            return Ok(Some(geozero::mvt::Tile { layers }.encode_to_vec()));
+            return Ok(b.into_tile(name.to_owned(), EXTENT));
         }
     };
     let mut b = LayerBuilder::default();

@@ -243,6 +243,18 @@ impl<'d> PointLayerBuilder<'d> {
         self.features.push(feature);
     }
 
+    /// The encoded tile holding only this layer; `None` when it has no features.
+    #[must_use]
+    pub fn into_tile(self, name: String, extent: u32) -> Option<Vec<u8>> {
+        use geozero::mvt::Message as _;
+        (!self.is_empty()).then(|| {
+            geozero::mvt::Tile {
+                layers: vec![self.into_layer(name, extent)],
+            }
+            .encode_to_vec()
+        })
+    }
+
     /// The finished layer.
     #[must_use]
     pub fn into_layer(self, name: String, extent: u32) -> tile::Layer {

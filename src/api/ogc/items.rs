@@ -324,13 +324,7 @@ async fn remote_items(
         let returned = page.features.len();
         let links = page_links(&base, &id, &uri, fmt, &sel, page.number_matched, returned);
         if fmt == Format::Json {
-            let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-            let mut head = serde_json::Map::new();
-            head.insert("type".into(), json!("FeatureCollection"));
-            head.insert("numberMatched".into(), json!(page.number_matched));
-            head.insert("numberReturned".into(), json!(returned));
-            head.insert("timeStamp".into(), json!(stamp));
-            head.insert("links".into(), Value::Array(links));
+            let head = collection_head(page.number_matched, returned, links);
             let w = FeatureWriter::projected(&crs).keeping(properties.as_deref());
             let body = crate::geojson_out::collection_bytes(&head, &page.features, |o, f| w.place(o, f, None, &id, None))
                 .map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -357,6 +351,18 @@ async fn remote_items(
     .map_err(|e| ApiError::Internal(e.to_string()))?
 }
 
+/// The members of a streamed FeatureCollection that come before its features.
+fn collection_head(number_matched: usize, returned: usize, links: Vec<Value>) -> serde_json::Map<String, Value> {
+    let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let mut head = serde_json::Map::new();
+    head.insert("type".into(), json!("FeatureCollection"));
+    head.insert("numberMatched".into(), json!(number_matched));
+    head.insert("numberReturned".into(), json!(returned));
+    head.insert("timeStamp".into(), json!(stamp));
+    head.insert("links".into(), Value::Array(links));
+    head
+}
+
 /// The GeoJSON page of an items request, selected and encoded on the blocking pool and
 /// streamed feature by feature (memory per request stays a few chunks; see
 /// [`crate::api::stream`]). A selection error is answered before the body starts. Streamed
@@ -381,13 +387,7 @@ async fn stream_items(
         let Some(writer) = start.begin() else { return };
         let returned = page.items.len();
         let links = page_links(&base, c.id(), &uri, Format::Json, &sel, page.number_matched, returned);
-        let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-        let mut head = serde_json::Map::new();
-        head.insert("type".into(), json!("FeatureCollection"));
-        head.insert("numberMatched".into(), json!(page.number_matched));
-        head.insert("numberReturned".into(), json!(returned));
-        head.insert("timeStamp".into(), json!(stamp));
-        head.insert("links".into(), Value::Array(links));
+        let head = collection_head(page.number_matched, returned, links);
         let features = page
             .items
             .into_iter()

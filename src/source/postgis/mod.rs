@@ -33,7 +33,6 @@ use crate::tiles::point_tags::{PointDictionary, PointLayerBuilder};
 use crate::tiles::{CLUSTER_MAX_ZOOM, ClusterOptions, EXTENT, TileCoord};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use geo::Point;
-use geozero::mvt::Message;
 use schema::{Column, FEATURE_SELECT, feature_from_row, qualified};
 use sql::{Param, Sql};
 use std::sync::Arc;
@@ -253,6 +252,34 @@ fn code(v: Option<i32>) -> Option<AdminCode> {
     v.and_then(|v| u32::try_from(v).ok()).and_then(|v| AdminCode::new(v).ok())
 }
 
+/// The bound parameters that place the points of one tile on its cluster grid: the world
+/// size in tile units `w`, the tile's origin `x0`/`y0`, `n` cells per side and the `last`
+/// cell index (as [`ClusterOptions::cell_of`] computes cells).
+struct Grid {
+    w: String,
+    x0: String,
+    y0: String,
+    n: String,
+    last: String,
+}
+
+impl Grid {
+    /// Restricts `sql` to the points of tile `t` passing `filter` and binds its grid.
+    fn bind(sql: &mut Sql, t: TileCoord, cluster: ClusterOptions, filter: &PointFilter) -> Self {
+        let (min, max) = t.envelope(1.0);
+        sql.boxes(&[(min, max)]);
+        sql.point_filter(filter, true);
+        let world = f64::from(EXTENT) * f64::from(1u32 << t.z);
+        Self {
+            w: sql.bind(Param::Float(world)),
+            x0: sql.bind(Param::Float(f64::from(t.x) * f64::from(EXTENT))),
+            y0: sql.bind(Param::Float(f64::from(t.y) * f64::from(EXTENT))),
+            n: sql.bind(Param::Float(f64::from(cluster.cells_per_side()))),
+            last: sql.bind(Param::Int(i32::try_from(cluster.cells_per_side()).unwrap_or(1) - 1)),
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl PointSource for PostgisLayer {
     fn info(&self) -> &LayerInfo {
@@ -368,25 +395,10 @@ impl PointSource for PostgisLayer {
             for i in 0..features.len() {
                 b.push_stored(crate::tiles::point_feature(t.unit_to_pixel(dict.unit_square(i))), i);
             }
-            return Ok((!b.is_empty()).then(|| {
-                geozero::mvt::Tile {
-                    layers: vec![b.into_layer(name, EXTENT)],
-                }
-                .encode_to_vec()
-            }));
+            return Ok(b.into_tile(name, EXTENT));
         }
         let mut sql = Sql::default();
-        let (min, max) = t.envelope(1.0);
-        sql.boxes(&[(min, max)]);
-        sql.point_filter(filter, true);
-        let world = f64::from(EXTENT) * f64::from(1u32 << t.z);
-        let (w, x0, y0) = (
-            sql.bind(Param::Float(world)),
-            sql.bind(Param::Float(f64::from(t.x) * f64::from(EXTENT))),
-            sql.bind(Param::Float(f64::from(t.y) * f64::from(EXTENT))),
-        );
-        let n = sql.bind(Param::Float(f64::from(cluster.cells_per_side())));
-        let last = sql.bind(Param::Int(i32::try_from(cluster.cells_per_side()).unwrap_or(1) - 1));
+        let Grid { w, x0, y0, n, last } = Grid::bind(&mut sql, t, cluster, filter);
         // Cells as `ClusterOptions::cell_of` computes them (px · n / EXTENT, truncated), of
         // the points whose pixel lies inside the tile (the others belong to a neighbour).
         let text = format!(
@@ -443,12 +455,7 @@ impl PointSource for PostgisLayer {
                 }
             }
         }
-        Ok((!b.is_empty()).then(|| {
-            geozero::mvt::Tile {
-                layers: vec![b.into_layer(name, EXTENT)],
-            }
-            .encode_to_vec()
-        }))
+        Ok(b.into_tile(name, EXTENT))
     }
 
     async fn cluster_members(
@@ -460,17 +467,7 @@ impl PointSource for PostgisLayer {
         limit: usize,
     ) -> SourceResult<Vec<PlaceFeature>> {
         let mut sql = Sql::default();
-        let (min, max) = tile.envelope(1.0);
-        sql.boxes(&[(min, max)]);
-        sql.point_filter(filter, true);
-        let world = f64::from(EXTENT) * f64::from(1u32 << tile.z);
-        let (w, x0, y0) = (
-            sql.bind(Param::Float(world)),
-            sql.bind(Param::Float(f64::from(tile.x) * f64::from(EXTENT))),
-            sql.bind(Param::Float(f64::from(tile.y) * f64::from(EXTENT))),
-        );
-        let n = sql.bind(Param::Float(f64::from(cluster.cells_per_side())));
-        let last = sql.bind(Param::Int(i32::try_from(cluster.cells_per_side()).unwrap_or(1) - 1));
+        let Grid { w, x0, y0, n, last } = Grid::bind(&mut sql, tile, cluster, filter);
         let (cx, cy) = (
             sql.bind(Param::Int(i32::try_from(cell.0).unwrap_or(-1))),
             sql.bind(Param::Int(i32::try_from(cell.1).unwrap_or(-1))),
