@@ -11,6 +11,7 @@
 //!
 //! - [`model`]: plain domain types; [`crs`]: datums and equal-area measurement;
 //! - [`prepare`]: builds `geodata/` from the source packages; [`load`]: reads it;
+//! - [`ingest`]: places users' and curated rows on the map (imports, `build-clusters`);
 //! - [`atlas`]: the in-memory index; [`analysis`]: pure queries over it;
 //! - [`api`] (axum) and [`cli`] (clap): thin adapters that parse, call and encode.
 
@@ -20,6 +21,7 @@ pub mod atlas;
 pub mod cli;
 pub mod crs;
 pub mod geojson_out;
+pub mod ingest;
 pub mod load;
 pub mod model;
 pub mod names;

@@ -6,8 +6,8 @@ mod common;
 
 use cluster_atlas::analysis::reverse_geocode;
 use cluster_atlas::cli::build_clusters::{build_clusters, load_admin_atlas, load_gazetteer, read_catalogue};
+use cluster_atlas::ingest::import::encode_layer;
 use cluster_atlas::load::clusters_csv::read_clusters_csv;
-use cluster_atlas::load::import::encode_layer;
 use cluster_atlas::model::{AdminLevel, Precision};
 use serde_json::Value;
 use std::sync::OnceLock;

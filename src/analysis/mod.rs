@@ -3,9 +3,7 @@
 pub mod classify;
 pub mod density;
 pub mod features;
-pub mod name_placement;
 pub mod nearest;
-pub mod placement;
 pub mod proximity;
 pub mod reverse;
 pub mod search;

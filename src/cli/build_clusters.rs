@@ -1,13 +1,13 @@
 //! `cluster-atlas build-clusters`: the default layer `geodata/clusters.geojson` from the
 //! curated CSV and the offline gazetteer (reproducible; see `geodata/NOTICE`).
 
-use crate::analysis::name_placement::{AdminAlias, NamePlacer};
-use crate::analysis::placement::{AdminNames, GazetteerIndex, Placement, UnresolvedName, place_by_names};
 use crate::atlas::Atlas;
+use crate::ingest::import::{encode_layer, placed_feature};
+use crate::ingest::name_placement::{AdminAlias, NamePlacer};
+use crate::ingest::placement::{AdminNames, GazetteerIndex, Placement, UnresolvedName, place_by_names};
 use crate::load::admin_aliases::read_admin_aliases;
 use crate::load::clusters_csv::{ClusterRow, read_clusters_csv};
 use crate::load::devzones::{ApprovalLevel, ZoneLink, ZoneRow, read_devzones_csv, read_zone_links, zone_ids};
-use crate::load::import::{encode_layer, placed_feature};
 use crate::load::industry_vocabulary::{IndustryVocabulary, read_industry_vocabulary};
 use crate::model::{AdminCode, AdminLevel, Precision};
 use anyhow::{Context, bail};
@@ -55,7 +55,7 @@ pub struct Catalogue {
     pub links: Vec<ZoneLink>,
 }
 
-fn problems_error(problems: &[crate::load::import::Problem]) -> anyhow::Error {
+fn problems_error(problems: &[crate::load::csv::Problem]) -> anyhow::Error {
     let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
     anyhow::anyhow!("{} problem(s):\n{}", list.len(), list.join("\n"))
 }

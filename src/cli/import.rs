@@ -1,13 +1,14 @@
 //! `cluster-atlas import`: a user's CSV or GeoJSON points become a layer of the data folder.
 
 use crate::crs::Datum;
-use crate::load::import::{ImportOutcome, decode_text, encode_layer, import_csv, import_geojson, read_csv_table};
+use crate::ingest::import::{ImportOutcome, encode_layer, import_csv, import_geojson};
+use crate::load::csv::{decode_text, read_csv_table};
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Layer names an import may not take (the admin layers and the curated default layer).
-pub const RESERVED_LAYERS: [&str; 4] = ["provinces", "prefectures", "counties", crate::load::DEFAULT_POINT_LAYER];
+pub const RESERVED_LAYERS: [&str; 4] = ["provinces", "prefectures", "counties", crate::atlas::DEFAULT_POINT_LAYER];
 
 /// Arguments of `import`.
 #[derive(Debug, clap::Args)]
@@ -23,7 +24,7 @@ pub struct ImportArgs {
     /// Import the valid rows and report the others, instead of importing nothing.
     #[arg(long)]
     pub skip_invalid: bool,
-    /// Data folder (default: ./geodata, else the one shipped with the source).
+    /// Data folder (default: $CLUSTER_ATLAS_DATA, else ./geodata).
     #[arg(long)]
     pub data: Option<PathBuf>,
     /// Import a CSV into this PostgreSQL/PostGIS database (`postgres://user@host/db`)

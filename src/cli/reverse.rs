@@ -2,7 +2,7 @@
 
 use crate::analysis;
 use crate::atlas::Atlas;
-use crate::load::import::{CsvReader, Problem};
+use crate::load::csv::{CsvReader, Problem};
 use crate::model::{AdminLevel, AdminUnit};
 use anyhow::{Context, bail};
 use std::io::Write;
@@ -25,7 +25,7 @@ pub struct ReverseArgs {
     /// Where to write the CSV result (default: standard output).
     #[arg(long, requires = "csv")]
     pub out: Option<PathBuf>,
-    /// Data folder (default: ./geodata, else the one shipped with the source).
+    /// Data folder (default: $CLUSTER_ATLAS_DATA, else ./geodata).
     #[arg(long)]
     pub data: Option<PathBuf>,
 }

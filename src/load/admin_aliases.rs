@@ -2,7 +2,7 @@
 //! for units renamed, merged or abbreviated (`港闸` → 崇川区 320613), each with the current
 //! unit's code and name (checked against the atlas by the build) and a note.
 
-use super::import::{Problem, read_csv_table};
+use super::csv::{Problem, read_csv_table};
 use std::path::Path;
 
 /// One alias row as written.

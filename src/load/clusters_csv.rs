@@ -1,7 +1,7 @@
 //! The curated reference list `geodata/sources/clusters.csv` (see `geodata/sources/SOURCES.md`):
 //! one row per cluster, park or town, with typed statistics.
 
-use super::import::{CsvTable, Problem, read_csv_table};
+use super::csv::{CsvTable, Problem, read_csv_table};
 use serde_json::{Map, Value};
 use std::path::Path;
 
@@ -88,7 +88,7 @@ fn problem(t: &CsvTable, line: u64, col: usize, message: String) -> Problem {
     }
 }
 
-fn type_row(t: &CsvTable, row: &super::import::CsvRow) -> Result<ClusterRow, Vec<Problem>> {
+fn type_row(t: &CsvTable, row: &super::csv::CsvRow) -> Result<ClusterRow, Vec<Problem>> {
     let mut problems = Vec::new();
     let mut properties = Map::new();
     for (col, (name, raw)) in COLUMNS.iter().zip(&row.fields).enumerate() {

@@ -2,7 +2,7 @@
 //! (《中国开发区审核公告目录》2018年版; columns in `geodata/sources/SOURCES.md`): one typed
 //! row per zone, every problem reported as `file:line:column`.
 
-use super::import::{CsvRow, CsvTable, Problem, read_csv_table};
+use super::csv::{CsvRow, CsvTable, Problem, read_csv_table};
 use crate::model::YearMonth;
 use std::path::Path;
 

@@ -3,7 +3,7 @@
 //! one header line, Chinese names separated by `|`).
 
 use super::error::{LoadError, LoadResult};
-use crate::analysis::placement::GazetteerPlace;
+use crate::model::GazetteerPlace;
 use std::path::Path;
 
 /// Reads every place of the gazetteer file.

@@ -2,7 +2,7 @@
 //! (tag, English and Chinese labels) and `industry_terms.csv` (each printed Chinese term →
 //! one or more tags, the primary first).
 
-use super::import::{Problem, read_csv_table};
+use super::csv::{Problem, read_csv_table};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 

@@ -3,17 +3,17 @@
 pub mod admin_aliases;
 pub mod atomic;
 pub mod clusters_csv;
+pub mod csv;
 pub mod devzones;
 pub mod error;
 pub mod fgb;
 pub mod gazetteer;
-pub mod import;
 pub mod industry_vocabulary;
 pub mod points;
 
 pub use error::{LoadError, LoadResult};
 
-use crate::atlas::{Atlas, PointLayer, RejectedLayer};
+use crate::atlas::{Atlas, DEFAULT_POINT_LAYER, PointLayer, RejectedLayer};
 use crate::model::AdminLevel;
 use std::path::Path;
 
@@ -69,9 +69,6 @@ pub fn load_dir(dir: &Path) -> LoadResult<Atlas> {
 pub fn imported_layer_title(name: &str) -> String {
     format!("Imported layer {name}")
 }
-
-/// Name of the curated default layer (`geodata/clusters.geojson`).
-pub const DEFAULT_POINT_LAYER: &str = "clusters";
 
 /// Every `*.geojson` file directly in `dir`, sorted: each is one point layer named by its stem.
 ///

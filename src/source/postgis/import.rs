@@ -13,7 +13,8 @@
 use super::schema::{self, CATALOGUE_DDL, Column, FIXED_COLUMNS, TypedValue, qualified, quote_ident};
 use crate::atlas::Atlas;
 use crate::crs::Datum;
-use crate::load::import::{CsvReader, CsvRow, Problem, RowPlacer};
+use crate::ingest::import::RowPlacer;
+use crate::load::csv::{CsvReader, CsvRow, Problem};
 use crate::model::PlaceFeature;
 use crate::model::queryable::QueryableCollector;
 use bytes::{BufMut, BytesMut};

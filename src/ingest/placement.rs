@@ -15,25 +15,12 @@
 //!
 //! Points are never jittered: entities placed at the same unit share its point.
 
-use super::reverse::reverse_geocode;
+use crate::analysis::reverse::reverse_geocode;
 use crate::atlas::Atlas;
-use crate::model::{AdminCode, AdminLevel, AdminUnit, Precision};
+use crate::model::{AdminCode, AdminLevel, AdminUnit, GazetteerPlace, Precision};
 use crate::names::strip_admin_suffix;
 use geo::Point;
 use std::collections::HashMap;
-
-/// One gazetteer place (a GeoNames populated place) with its Chinese names.
-#[derive(Debug, Clone, PartialEq)]
-pub struct GazetteerPlace {
-    /// GeoNames id.
-    pub id: u64,
-    /// Romanised GeoNames name, e.g. `Zhuze`.
-    pub name: String,
-    /// WGS84 location.
-    pub point: Point<f64>,
-    /// Chinese alternate names, e.g. `竹箦`, `竹箦镇`.
-    pub names_zh: Vec<String>,
-}
 
 /// Gazetteer places grouped by the county their point falls in (computed once per atlas).
 #[derive(Debug, Default)]
@@ -363,7 +350,7 @@ pub fn place_by_names<'a>(
 ///
 /// # Errors
 /// [`super::AnalysisError::CoordinateOutOfRange`] for an invalid coordinate.
-pub fn place_exact(atlas: &Atlas, lon: f64, lat: f64) -> super::AnalysisResult<Placement> {
+pub fn place_exact(atlas: &Atlas, lon: f64, lat: f64) -> crate::analysis::AnalysisResult<Placement> {
     let county = reverse_geocode(atlas, AdminLevel::County, lon, lat)?;
     let prefecture = match county {
         Some(c) => c.prefecture_code,

@@ -21,8 +21,9 @@
 //!   that county; otherwise `prefecture_in_name` (a municipality's zones name at least the
 //!   municipality); else the province (`province_only`).
 
-use super::placement::{GazetteerIndex, GazetteerPlace, LocationMethod, Placement};
+use super::placement::{GazetteerIndex, LocationMethod, Placement};
 use crate::atlas::Atlas;
+use crate::model::GazetteerPlace;
 use crate::model::{AdminCode, AdminLevel, AdminUnit, Precision};
 use crate::names::strip_admin_suffix;
 use aho_corasick::{AhoCorasick, MatchKind};
