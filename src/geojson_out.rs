@@ -187,11 +187,12 @@ pub struct EncodedProperties {
 impl EncodedProperties {
     /// Encodes the properties of `features`.
     #[must_use]
-    pub fn new(features: &[PlaceFeature]) -> Self {
+    pub fn new<F: std::borrow::Borrow<PlaceFeature>>(features: &[F]) -> Self {
         let writer = FeatureWriter::crs84();
         let members = features
             .iter()
             .map(|f| {
+                let f: &PlaceFeature = f.borrow();
                 let mut out = Vec::with_capacity(256);
                 let mut props = Props::new(&mut out, &writer);
                 for (k, v) in &f.properties {

@@ -177,7 +177,7 @@ fn matching(industry: &str) -> Vec<PlaceFeature> {
         .iter()
         .flat_map(|l| l.features())
         .filter(|f| f.has_industry(industry))
-        .cloned()
+        .map(|f| PlaceFeature::clone(f))
         .collect()
 }
 

@@ -205,9 +205,10 @@ fn generated_query_strings() {
 /// Names a filter can refer to: every queryable of the real atlas, `geometry` and typos.
 fn property_names() -> Vec<String> {
     let atlas = fuzz_targets::atlas();
-    let mut names: Vec<String> = cluster_atlas::analysis::features::Collection::all(&atlas)
-        .iter()
-        .flat_map(|c| c.queryables().into_iter().map(|q| q.name))
+    let points = atlas.point_layers().iter().flat_map(|l| l.queryables());
+    let mut names: Vec<String> = points
+        .chain(cluster_atlas::analysis::features::admin_queryables())
+        .map(|q| q.name.clone())
         .collect();
     names.sort();
     names.dedup();

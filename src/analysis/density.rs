@@ -21,7 +21,7 @@
 
 use super::classify::{self, Breaks, Method};
 use super::{AnalysisResult, PointFilter};
-use crate::atlas::Atlas;
+use crate::atlas::{Atlas, PointLayer};
 use crate::model::{AdminCode, AdminLevel, AdminUnit, PlaceFeature};
 use std::collections::HashMap;
 use std::fmt;
@@ -219,53 +219,68 @@ pub struct CodeCount {
     pub base: usize,
 }
 
-/// Counts the features of the selected layers per unit of `q.level` and computes the
-/// measure for every unit.
+/// The features of one layer passing `filter`, counted per combination of admin codes (as
+/// [`CodeCount`]s; a feature that fails only the industry condition adds to `base`), in
+/// first-seen order.
 #[must_use]
-pub fn density<'a>(atlas: &'a Atlas, q: &DensityQuery) -> Density<'a> {
-    density_with(atlas, q, &[])
+pub fn code_counts(layer: &PointLayer, filter: &PointFilter) -> Vec<CodeCount> {
+    let base = filter.without_industry();
+    // (county, prefecture, province) → position in `out`.
+    type Codes = (Option<AdminCode>, Option<AdminCode>, Option<AdminCode>);
+    let mut at: HashMap<Codes, usize> = HashMap::new();
+    let mut out: Vec<CodeCount> = Vec::new();
+    for f in layer.features() {
+        if !base.matches(f) {
+            continue;
+        }
+        let key = (f.county_code, f.prefecture_code, f.province_code);
+        let i = *at.entry(key).or_insert_with(|| {
+            out.push(CodeCount {
+                county: key.0,
+                prefecture: key.1,
+                province: key.2,
+                count: 0,
+                base: 0,
+            });
+            out.len() - 1
+        });
+        out[i].count += usize::from(filter.matches(f));
+        out[i].base += 1;
+    }
+    out
 }
 
-/// [`density`] with the counts of layers held elsewhere (`extra`, per code combination)
-/// added to those of the atlas's layers before the measures are computed.
+/// Counts the features of the atlas's selected layers per unit of `q.level` and computes
+/// the measure for every unit.
 #[must_use]
-pub fn density_with<'a>(atlas: &'a Atlas, q: &DensityQuery, extra: &[CodeCount]) -> Density<'a> {
+pub fn density<'a>(atlas: &'a Atlas, q: &DensityQuery) -> Density<'a> {
+    let counts: Vec<CodeCount> = q.filter.layers(atlas).into_iter().flat_map(|l| code_counts(l, &q.filter)).collect();
+    density_from_counts(atlas, q, &counts)
+}
+
+/// The density of features counted per code combination (by any source, see
+/// [`code_counts`]): each count goes to the unit of `q.level` its codes name (see the
+/// module docs), then the measure is computed for every unit.
+#[must_use]
+pub fn density_from_counts<'a>(atlas: &'a Atlas, q: &DensityQuery, counts: &[CodeCount]) -> Density<'a> {
     let units = atlas.admin_units(q.level);
     let index: HashMap<AdminCode, usize> = units.iter().enumerate().map(|(i, u)| (u.code, i)).collect();
-    let mut counts = vec![(0_usize, 0_usize); units.len()];
+    let mut per_unit = vec![(0_usize, 0_usize); units.len()];
     let (mut total, mut base_total, mut unassigned) = (0, 0, 0);
-    let base = q.filter.without_industry();
-    for layer in q.filter.layers(atlas) {
-        for f in layer.features() {
-            if !base.matches(f) {
-                continue;
-            }
-            let is_match = q.filter.matches(f);
-            base_total += 1;
-            total += usize::from(is_match);
-            match assigned_unit(atlas, q.level, f).and_then(|u| index.get(&u.code)) {
-                Some(&i) => {
-                    counts[i].0 += usize::from(is_match);
-                    counts[i].1 += 1;
-                }
-                None => unassigned += usize::from(is_match),
-            }
-        }
-    }
-    for c in extra {
+    for c in counts {
         base_total += c.base;
         total += c.count;
         match unit_of_codes(atlas, q.level, c.county, c.prefecture, c.province).and_then(|u| index.get(&u.code)) {
             Some(&i) => {
-                counts[i].0 += c.count;
-                counts[i].1 += c.base;
+                per_unit[i].0 += c.count;
+                per_unit[i].1 += c.base;
             }
             None => unassigned += c.count,
         }
     }
     let units = units
         .iter()
-        .zip(counts)
+        .zip(per_unit)
         .map(|(unit, (count, base_count))| UnitDensity {
             unit,
             count,
@@ -295,7 +310,7 @@ fn measure_value(measure: Measure, unit: &AdminUnit, count: usize, base: usize, 
     }
 }
 
-/// Finest and coarsest H3 resolutions [`hex_density`] accepts (res 2 ≈ 87,000 km² per cell,
+/// Finest and coarsest H3 resolutions [`h3_resolution`] accepts (res 2 ≈ 87,000 km² per cell,
 /// res 8 ≈ 0.74 km²).
 pub const H3_RESOLUTIONS: std::ops::RangeInclusive<u8> = 2..=8;
 
@@ -310,13 +325,12 @@ pub struct HexCount {
     pub ring: Vec<[f64; 2]>,
 }
 
-/// Counts the matching features per H3 cell of `resolution` (by point location, since cells
-/// have no codes in the data), cells in ascending index order; empty cells are omitted.
+/// Checks an H3 resolution: [`H3_RESOLUTIONS`].
 ///
 /// # Errors
-/// [`super::AnalysisError::InvalidArgument`] naming `resolution` outside 2..=8.
-pub fn hex_density(atlas: &Atlas, filter: &PointFilter, resolution: u8) -> AnalysisResult<Vec<HexCount>> {
-    let res = H3_RESOLUTIONS
+/// [`super::AnalysisError::InvalidArgument`] naming `resolution`.
+pub fn h3_resolution(resolution: u8) -> AnalysisResult<h3o::Resolution> {
+    H3_RESOLUTIONS
         .contains(&resolution)
         .then(|| h3o::Resolution::try_from(resolution).ok())
         .flatten()
@@ -327,17 +341,33 @@ pub fn hex_density(atlas: &Atlas, filter: &PointFilter, resolution: u8) -> Analy
                 H3_RESOLUTIONS.start(),
                 H3_RESOLUTIONS.end()
             ),
-        })?;
+        })
+}
+
+/// The features of one layer passing `filter`, counted per H3 cell of `res` by their point
+/// (cells have no codes in the data), cells in ascending index order.
+#[must_use]
+pub fn hex_counts(layer: &PointLayer, filter: &PointFilter, res: h3o::Resolution) -> Vec<(h3o::CellIndex, usize)> {
     let mut counts: std::collections::BTreeMap<h3o::CellIndex, usize> = std::collections::BTreeMap::new();
-    for layer in filter.layers(atlas) {
-        for f in layer.features().iter().filter(|f| filter.matches(f)) {
-            if let Ok(ll) = h3o::LatLng::new(f.point.y(), f.point.x()) {
-                *counts.entry(ll.to_cell(res)).or_default() += 1;
-            }
+    for f in layer.features().iter().filter(|f| filter.matches(f)) {
+        if let Ok(ll) = h3o::LatLng::new(f.point.y(), f.point.x()) {
+            *counts.entry(ll.to_cell(res)).or_default() += 1;
         }
     }
-    Ok(counts
+    counts.into_iter().collect()
+}
+
+/// Cell counts (of any number of layers, cells possibly repeated) merged and given their
+/// boundaries, in ascending cell order; empty cells are omitted.
+#[must_use]
+pub fn hex_density(counts: impl IntoIterator<Item = (h3o::CellIndex, usize)>) -> Vec<HexCount> {
+    let mut merged: std::collections::BTreeMap<h3o::CellIndex, usize> = std::collections::BTreeMap::new();
+    for (cell, n) in counts {
+        *merged.entry(cell).or_default() += n;
+    }
+    merged
         .into_iter()
+        .filter(|(_, n)| *n > 0)
         .map(|(cell, count)| {
             let mut ring: Vec<[f64; 2]> = cell.boundary().iter().map(|v| [v.lng(), v.lat()]).collect();
             if let Some(&first) = ring.first() {
@@ -345,7 +375,7 @@ pub fn hex_density(atlas: &Atlas, filter: &PointFilter, resolution: u8) -> Analy
             }
             HexCount { cell, count, ring }
         })
-        .collect())
+        .collect()
 }
 
 #[cfg(test)]
@@ -504,7 +534,8 @@ mod tests {
         near.push(far);
         let a = crate::analysis::proximity::tests_support::atlas_of(near);
         let filter = PointFilter::default();
-        let hexes = hex_density(&a, &filter, 5).unwrap();
+        let res = h3_resolution(5).unwrap();
+        let hexes = hex_density(a.point_layers().iter().flat_map(|l| hex_counts(l, &filter, res)));
         let mut counts: Vec<usize> = hexes.iter().map(|h| h.count).collect();
         counts.sort_unstable();
         assert_eq!(counts, [1, 2]);
@@ -515,7 +546,7 @@ mod tests {
         }
         for bad in [0, 1, 9, 15] {
             assert!(matches!(
-                hex_density(&a, &filter, bad),
+                h3_resolution(bad),
                 Err(crate::analysis::AnalysisError::InvalidArgument {
                     parameter: "resolution",
                     ..

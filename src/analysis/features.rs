@@ -6,8 +6,8 @@
 //! paging gives every feature exactly once.
 
 use super::{AnalysisError, AnalysisResult};
-use crate::atlas::{Atlas, PointLayer};
-use crate::model::{AdminCode, AdminLevel, AdminUnit, DatetimeFilter, PlaceFeature};
+use crate::atlas::{Atlas, PointLayer, SharedFeature};
+use crate::model::{AdminLevel, AdminUnit, DatetimeFilter, PlaceFeature};
 use geo::{Intersects, Rect, coord};
 use rstar::AABB;
 use serde_json::Value;
@@ -19,125 +19,24 @@ pub const DEFAULT_LIMIT: usize = 100;
 /// limit above the maximum "SHALL NOT result in an error").
 pub const MAX_LIMIT: usize = 10_000;
 
-/// One collection of the feature service: an admin level or a point layer.
-#[derive(Debug, Clone, Copy)]
-pub enum Collection<'a> {
-    /// `provinces`, `prefectures` or `counties`.
-    Admin(AdminLevel),
-    /// `clusters` or an imported layer.
-    Points(&'a PointLayer),
-    /// A point layer served from a database ([`crate::source::PointSource`]); its
-    /// features are selected by the source, not by [`select`].
-    Remote(&'a dyn crate::source::PointSource),
-}
-
 pub use crate::model::queryable::{Queryable, QueryableType};
 
-/// Admin properties that can be filtered on by equality (all text).
-const ADMIN_QUERYABLES: &[&str] = crate::model::admin::ADMIN_TEXT_PROPERTIES;
-
-impl<'a> Collection<'a> {
-    /// Every collection: point layers first (clusters leading), then counties,
-    /// prefectures and provinces.
-    #[must_use]
-    pub fn all(atlas: &'a Atlas) -> Vec<Collection<'a>> {
-        let points = atlas.point_layers().iter().map(Collection::Points);
-        let admin = [AdminLevel::County, AdminLevel::Prefecture, AdminLevel::Province].map(Collection::Admin);
-        points.chain(admin).collect()
-    }
-
-    /// The collection with this id, if any.
-    #[must_use]
-    pub fn find(atlas: &'a Atlas, id: &str) -> Option<Collection<'a>> {
-        Collection::all(atlas).into_iter().find(|c| c.id() == id)
-    }
-
-    /// The collection id used in URLs.
-    #[must_use]
-    pub fn id(&self) -> &'a str {
-        match self {
-            Collection::Admin(level) => level.layer_name(),
-            Collection::Points(layer) => layer.name(),
-            Collection::Remote(source) => &source.info().name,
-        }
-    }
-
-    /// Human-readable title.
-    #[must_use]
-    pub fn title(&self) -> String {
-        match self {
-            Collection::Admin(AdminLevel::Province) => "Provinces (省级行政区)".to_owned(),
-            Collection::Admin(AdminLevel::Prefecture) => "Prefectures (地级行政区)".to_owned(),
-            Collection::Admin(AdminLevel::County) => "Counties (县级行政区)".to_owned(),
-            Collection::Points(layer) => layer.title().to_owned(),
-            Collection::Remote(source) => source.info().title.clone(),
-        }
-    }
-
-    /// One-sentence description.
-    #[must_use]
-    pub fn description(&self) -> String {
-        match self {
-            Collection::Admin(level) => {
-                format!("China's {level}-level administrative units with full-resolution WGS84 boundaries; feature id = GB/T 2260 code.")
-            }
-            Collection::Points(layer) => format!(
-                "Point layer '{}': {} features with their county, prefecture and province codes.",
-                layer.name(),
-                layer.features().len()
-            ),
-            Collection::Remote(source) => format!(
-                "Point layer '{}' in PostgreSQL/PostGIS: {} features with their county, prefecture and province codes.",
-                source.info().name,
-                source.info().count
-            ),
-        }
-    }
-
-    /// Number of features.
-    #[must_use]
-    pub fn len(&self, atlas: &Atlas) -> usize {
-        match self {
-            Collection::Admin(level) => atlas.admin_units(*level).len(),
-            Collection::Points(layer) => layer.features().len(),
-            Collection::Remote(source) => source.info().count,
-        }
-    }
-
-    /// Whether the collection has no features.
-    #[must_use]
-    pub fn is_empty(&self, atlas: &Atlas) -> bool {
-        self.len(atlas) == 0
-    }
-
-    /// `[min_lon, min_lat, max_lon, max_lat]` of all features (from the R-tree root).
-    #[must_use]
-    pub fn extent(&self, atlas: &Atlas) -> Option<[f64; 4]> {
-        let env = match self {
-            Collection::Admin(level) => atlas.admin_extent(*level)?,
-            Collection::Points(layer) if !layer.features().is_empty() => layer.tree().root().envelope(),
-            Collection::Points(_) => return None,
-            Collection::Remote(source) => return source.info().extent,
-        };
-        let (lo, hi) = (env.lower(), env.upper());
-        Some([lo[0], lo[1], hi[0], hi[1]])
-    }
-
-    /// The properties that `?name=value` may filter on, in a stable order.
-    #[must_use]
-    pub fn queryables(&self) -> Vec<Queryable> {
-        match self {
-            Collection::Admin(_) => ADMIN_QUERYABLES
-                .iter()
-                .map(|n| Queryable {
-                    name: (*n).to_owned(),
-                    kind: QueryableType::String,
-                })
-                .collect(),
-            Collection::Points(layer) => layer.queryables().to_vec(),
-            Collection::Remote(source) => source.info().queryables.clone(),
-        }
-    }
+/// The queryables of every admin collection: its text properties and `area_km2` (the
+/// equal-area area, unrounded), computed once.
+#[must_use]
+pub fn admin_queryables() -> &'static [Queryable] {
+    static QUERYABLES: std::sync::OnceLock<Vec<Queryable>> = std::sync::OnceLock::new();
+    QUERYABLES.get_or_init(|| {
+        let text = crate::model::admin::ADMIN_TEXT_PROPERTIES.iter().map(|n| Queryable {
+            name: (*n).to_owned(),
+            kind: QueryableType::String,
+        });
+        text.chain(std::iter::once(Queryable {
+            name: "area_km2".to_owned(),
+            kind: QueryableType::Number,
+        }))
+        .collect()
+    })
 }
 
 /// A bounding box in CRS84 longitude/latitude degrees. `min_lon > max_lon` means the box
@@ -229,71 +128,65 @@ impl Default for Selection {
     }
 }
 
-/// One feature of a collection.
-#[derive(Debug, Clone, Copy)]
-pub enum Item<'a> {
-    /// An admin unit (id = code).
-    Admin(&'a AdminUnit),
-    /// A point feature (id = its id).
-    Point(&'a PlaceFeature),
-}
-
-impl Item<'_> {
-    /// The feature id used in URLs.
-    #[must_use]
-    pub fn id(&self) -> String {
-        match self {
-            Item::Admin(u) => u.code.to_string(),
-            Item::Point(p) => p.id.clone(),
-        }
-    }
-}
-
 /// One page of a selection.
 #[derive(Debug, Clone)]
-pub struct Page<'a> {
+pub struct Page<T> {
     /// The features of this page, in collection order.
-    pub items: Vec<Item<'a>>,
+    pub items: Vec<T>,
     /// How many features the whole selection has (`numberMatched`).
     pub number_matched: usize,
 }
 
-/// Selects features of `collection` and cuts one page.
+/// Selects admin units of `level` and cuts one page (units in code order; `datetime` is
+/// ignored: units have no time).
 ///
 /// # Errors
-/// [`AnalysisError::InvalidArgument`] for a filter on a property that is not queryable
-/// (naming it as `property`) or a limit of 0.
-pub fn select<'a>(atlas: &'a Atlas, collection: Collection<'a>, sel: &Selection) -> AnalysisResult<Page<'a>> {
+/// [`AnalysisError`] for an equality filter on a property that is not queryable or a
+/// value its type cannot hold, a filter that cannot be evaluated, or a limit of 0.
+pub fn select_admin<'a>(atlas: &'a Atlas, level: AdminLevel, sel: &Selection) -> AnalysisResult<Page<&'a AdminUnit>> {
+    let queryables = admin_queryables();
+    check_selection(queryables, sel)?;
+    let matched: Vec<&AdminUnit> = admin_candidates(atlas, level, search_box(sel).as_ref())
+        .into_iter()
+        .filter(|u| sel.equals.iter().all(|(n, v)| value_equals(admin_property(u, n).as_ref(), v)))
+        .collect();
+    page(matched, sel, queryables)
+}
+
+/// Selects features of one point layer and cuts one page (features in file order).
+///
+/// # Errors
+/// As [`select_admin`].
+pub fn select_points<'a>(layer: &'a PointLayer, sel: &Selection) -> AnalysisResult<Page<&'a SharedFeature>> {
+    let queryables = layer.queryables();
+    check_selection(queryables, sel)?;
+    let matched: Vec<&SharedFeature> = point_candidates(layer, search_box(sel).as_ref())
+        .into_iter()
+        .filter(|f| sel.datetime.is_none_or(|d| d.matches(f.time)))
+        .filter(|f| sel.equals.iter().all(|(n, v)| point_equals(f, n, v)))
+        .collect();
+    page(matched, sel, queryables)
+}
+
+fn check_selection(queryables: &[Queryable], sel: &Selection) -> AnalysisResult<()> {
     if sel.limit == 0 {
         return Err(invalid("limit", "limit must be at least 1".to_owned()));
     }
-    let queryables = collection.queryables();
-    check_equals(&queryables, &sel.equals)?;
-    // The R-tree serves the spatial part of a filter too: a feature that satisfies
-    // `S_INTERSECTS(geometry, G)` (or within, contains, …) in a conjunction touches G's box.
-    let bbox = sel.bbox.or_else(|| sel.filter.as_ref().and_then(filter_envelope));
-    let matched: Vec<Item<'a>> = match collection {
-        Collection::Admin(level) => admin_candidates(atlas, level, bbox.as_ref())
-            .into_iter()
-            .filter(|u| sel.equals.iter().all(|(n, v)| value_equals(admin_property(u, n).as_ref(), v)))
-            .map(Item::Admin)
-            .collect(),
-        Collection::Points(layer) => point_candidates(layer, bbox.as_ref())
-            .into_iter()
-            .filter(|f| sel.datetime.is_none_or(|d| d.matches(f.time)))
-            .filter(|f| sel.equals.iter().all(|(n, v)| point_equals(f, n, v)))
-            .map(Item::Point)
-            .collect(),
-        Collection::Remote(source) => {
-            return Err(invalid(
-                "collection",
-                format!("layer '{}' is answered by its database, not in memory", source.info().name),
-            ));
-        }
-    };
+    check_equals(queryables, &sel.equals)
+}
+
+/// The box the R-tree is searched with: `bbox`, else the box of the filter's spatial part
+/// (a feature that satisfies `S_INTERSECTS(geometry, G)` — or within, contains, … — in a
+/// conjunction touches G's box).
+fn search_box(sel: &Selection) -> Option<Bbox> {
+    sel.bbox.or_else(|| sel.filter.as_ref().and_then(filter_envelope))
+}
+
+/// Applies the CQL2 filter to the candidates and cuts the page.
+fn page<T: Filterable>(matched: Vec<T>, sel: &Selection, queryables: &[Queryable]) -> AnalysisResult<Page<T>> {
     let matched = match &sel.filter {
         None => matched,
-        Some(expr) => apply_filter(expr, matched, &queryables)?,
+        Some(expr) => apply_filter(expr, matched, queryables)?,
     };
     let number_matched = matched.len();
     let items = matched.into_iter().skip(sel.offset).take(sel.limit.min(MAX_LIMIT)).collect();
@@ -310,11 +203,11 @@ pub enum FilterLang {
 }
 
 /// Parses a CQL2 filter (with the `cql2` crate) and checks that every property it names is
-/// a queryable of `collection` (or `geometry`).
+/// one of `queryables` of collection `collection` (or `geometry`).
 ///
 /// # Errors
 /// [`AnalysisError::InvalidArgument`] naming `filter`, with the parser's message.
-pub fn parse_filter(collection: Collection<'_>, text: &str, lang: FilterLang) -> AnalysisResult<cql2::Expr> {
+pub fn parse_filter(collection: &str, queryables: &[Queryable], text: &str, lang: FilterLang) -> AnalysisResult<cql2::Expr> {
     let expr = match lang {
         FilterLang::Cql2Text => {
             check_parentheses(text)?;
@@ -322,7 +215,6 @@ pub fn parse_filter(collection: Collection<'_>, text: &str, lang: FilterLang) ->
         }
         FilterLang::Cql2Json => cql2::parse_json(text).map_err(|e| invalid("filter", format!("invalid CQL2 JSON: {e}")))?,
     };
-    let queryables = collection.queryables();
     let mut names = Vec::new();
     walk(&expr, &mut |e| {
         if let cql2::Expr::Property { property } = e {
@@ -334,8 +226,7 @@ pub fn parse_filter(collection: Collection<'_>, text: &str, lang: FilterLang) ->
         return Err(invalid(
             "filter",
             format!(
-                "filter names unknown property '{bad}'; queryables of '{}': geometry, {}",
-                collection.id(),
+                "filter names unknown property '{bad}'; queryables of '{collection}': geometry, {}",
                 known.join(", ")
             ),
         ));
@@ -438,10 +329,52 @@ fn walk(e: &cql2::Expr, f: &mut impl FnMut(&cql2::Expr)) {
     children.iter().for_each(|c| walk(c, f));
 }
 
-/// Keeps the items the filter evaluates to TRUE for. Each item is presented to the
-/// evaluator as `{"id", "properties", "geometry"}` with every queryable present (`null` when
-/// missing); the geometry is only built when the filter names it.
-fn apply_filter<'a>(expr: &cql2::Expr, items: Vec<Item<'a>>, queryables: &[Queryable]) -> AnalysisResult<Vec<Item<'a>>> {
+/// What a CQL2 filter is evaluated on: an admin unit or a point feature, presented to the
+/// evaluator with its stored, typed values (never the rounded output encoding).
+trait Filterable: Copy {
+    /// `{"id", "properties", "geometry"}` with every queryable present (`null` when
+    /// missing); an admin unit's polygon only when the filter names `geometry`.
+    fn record(self, queryables: &[Queryable], spatial: bool) -> Value;
+    /// The value of one property, for the `property = 'text'` pre-filter.
+    fn property(self, name: &str) -> Option<Value>;
+}
+
+impl Filterable for &AdminUnit {
+    fn record(self, queryables: &[Queryable], spatial: bool) -> Value {
+        let props: serde_json::Map<String, Value> = queryables
+            .iter()
+            .map(|q| (q.name.clone(), admin_property(self, &q.name).unwrap_or(Value::Null)))
+            .collect();
+        let geometry = if spatial {
+            serde_json::to_value(geojson::Geometry::new(geojson::GeometryValue::from(&self.geometry))).unwrap_or(Value::Null)
+        } else {
+            Value::Null
+        };
+        serde_json::json!({"id": self.code.to_string(), "properties": props, "geometry": geometry})
+    }
+
+    fn property(self, name: &str) -> Option<Value> {
+        admin_property(self, name)
+    }
+}
+
+impl Filterable for &SharedFeature {
+    fn record(self, queryables: &[Queryable], _spatial: bool) -> Value {
+        let mut props = self.properties.clone();
+        for q in queryables {
+            props.entry(q.name.clone()).or_insert(Value::Null);
+        }
+        let g = serde_json::json!({"type": "Point", "coordinates": [self.point.x(), self.point.y()]});
+        serde_json::json!({"id": self.id, "properties": props, "geometry": g})
+    }
+
+    fn property(self, name: &str) -> Option<Value> {
+        self.properties.get(name).cloned()
+    }
+}
+
+/// Keeps the items the filter evaluates to TRUE for.
+fn apply_filter<T: Filterable>(expr: &cql2::Expr, items: Vec<T>, queryables: &[Queryable]) -> AnalysisResult<Vec<T>> {
     let mut spatial = false;
     walk(expr, &mut |e| {
         if matches!(e, cql2::Expr::Property { property } if property == "geometry") {
@@ -453,7 +386,7 @@ fn apply_filter<'a>(expr: &cql2::Expr, items: Vec<Item<'a>>, queryables: &[Query
     let required = required_text_equalities(expr);
     let mut out = Vec::new();
     for item in items.into_iter().filter(|it| required.iter().all(|(p, v)| may_equal(*it, p, v))) {
-        let record = filter_record(item, queryables, spatial);
+        let record = item.record(queryables, spatial);
         // An expression left unreduced involves a null (e.g. `firms > 100` where `firms` is
         // null): unknown, so not a match, as in SQL. Property names were checked up front.
         match expr.clone().matches(Some(&record)) {
@@ -487,45 +420,11 @@ fn required_text_equalities(expr: &cql2::Expr) -> Vec<(&str, &str)> {
 
 /// False only when `property = 'text'` cannot hold for `item`: the property is missing, null
 /// or another string. Numbers and booleans are left to the CQL2 evaluator.
-fn may_equal(item: Item<'_>, property: &str, text: &str) -> bool {
-    let value = match item {
-        Item::Admin(u) => admin_property(u, property),
-        Item::Point(f) => f.properties.get(property).cloned(),
-    };
-    match value {
+fn may_equal<T: Filterable>(item: T, property: &str, text: &str) -> bool {
+    match item.property(property) {
         None | Some(Value::Null) => false,
         Some(Value::String(s)) => s == text,
         Some(_) => true,
-    }
-}
-
-fn filter_record(item: Item<'_>, queryables: &[Queryable], spatial: bool) -> Value {
-    let (mut props, geometry) = match item {
-        Item::Admin(u) => {
-            let g = spatial.then(|| serde_json::to_value(geojson::Geometry::new(geojson::GeometryValue::from(&u.geometry))));
-            (crate::geojson_out::admin_properties(u), g.and_then(Result::ok))
-        }
-        Item::Point(f) => {
-            let g = serde_json::json!({"type": "Point", "coordinates": [f.point.x(), f.point.y()]});
-            (f.properties.clone(), Some(g))
-        }
-    };
-    for q in queryables {
-        props.entry(q.name.clone()).or_insert(Value::Null);
-    }
-    serde_json::json!({"id": item.id(), "properties": props, "geometry": geometry.unwrap_or(Value::Null)})
-}
-
-/// The feature of `collection` with this id (an admin code, or a point feature id).
-#[must_use]
-pub fn feature<'a>(atlas: &'a Atlas, collection: Collection<'a>, id: &str) -> Option<Item<'a>> {
-    match collection {
-        Collection::Admin(level) => {
-            let code: AdminCode = id.parse().ok()?;
-            atlas.admin_by_code(level, code).map(Item::Admin)
-        }
-        Collection::Points(layer) => layer.feature(id).map(Item::Point),
-        Collection::Remote(_) => None,
     }
 }
 
@@ -552,7 +451,7 @@ fn admin_candidates<'a>(atlas: &'a Atlas, level: AdminLevel, bbox: Option<&Bbox>
 }
 
 /// Point features inside the box (R-tree), in file order; all of them without a box.
-fn point_candidates<'a>(layer: &'a PointLayer, bbox: Option<&Bbox>) -> Vec<&'a PlaceFeature> {
+fn point_candidates<'a>(layer: &'a PointLayer, bbox: Option<&Bbox>) -> Vec<&'a SharedFeature> {
     let Some(bbox) = bbox else {
         return layer.features().iter().collect();
     };
@@ -569,9 +468,10 @@ fn point_candidates<'a>(layer: &'a PointLayer, bbox: Option<&Bbox>) -> Vec<&'a P
     idx.into_iter().map(|i| &layer.features()[i]).collect()
 }
 
-/// The value of an admin queryable (see [`ADMIN_QUERYABLES`]).
+/// The value of an admin queryable (see [`admin_queryables`]), typed and unrounded.
 fn admin_property(u: &AdminUnit, name: &str) -> Option<Value> {
     let s = match name {
+        "area_km2" => return serde_json::Number::from_f64(u.area_km2).map(Value::Number),
         "code" => u.code.to_string(),
         "name_zh" => u.name_zh.clone(),
         "name_pinyin" => u.name_pinyin.clone(),

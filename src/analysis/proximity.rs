@@ -11,7 +11,7 @@
 //! ([`cap_boxes`]), hence within [`degree_radius`] degrees of the centre in the lon/lat plane.
 
 use super::{AnalysisError, AnalysisResult};
-use crate::atlas::{Atlas, PointLayer};
+use crate::atlas::{Atlas, PointLayer, SharedFeature};
 use crate::model::{DatetimeFilter, PlaceFeature};
 use geo::{Distance, Haversine, Point};
 
@@ -88,7 +88,7 @@ impl PointFilter {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Hit<'a> {
     /// The feature.
-    pub feature: &'a PlaceFeature,
+    pub feature: &'a SharedFeature,
     /// Name of the layer it belongs to.
     pub layer: &'a str,
     /// Haversine distance from the query point, in metres.

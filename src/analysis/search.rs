@@ -126,7 +126,7 @@ fn resolve<'a>(atlas: &'a Atlas, target: NameTarget, matched: MatchKind) -> Opti
         NameTarget::Place { layer, feature } => {
             let l = atlas.point_layers().get(layer)?;
             let f = l.features().get(feature)?;
-            let hit_type = if l.name() == crate::load::DEFAULT_POINT_LAYER {
+            let hit_type = if l.name() == crate::atlas::DEFAULT_POINT_LAYER {
                 f.kind.as_deref().unwrap_or("cluster")
             } else {
                 l.name()

@@ -18,6 +18,7 @@ use crate::analysis::classify::{Breaks, Method};
 use crate::analysis::density::{self, Density, DensityQuery, HexCount, Measure};
 use crate::atlas::Atlas;
 use crate::model::AdminLevel;
+use crate::source::SourceError;
 use axum::Router;
 use axum::extract::State;
 use axum::http::header;
@@ -124,12 +125,12 @@ struct DensityParamsDoc {
 async fn get_density(State(s): State<AppState>, mut q: QueryParams) -> Result<Response, ApiError> {
     let p = density_params(&mut q)?;
     q.finish()?;
-    let extra = remote_counts(&s, &p.query.filter).await?;
-    // Counted, classified and encoded on the blocking pool; units streamed one by one
-    // (county boundaries in full are ~100 MB of JSON).
+    let counts = code_counts(&s, &p.query.filter).await?;
+    // Classified and encoded on the blocking pool; units streamed one by one (county
+    // boundaries in full are ~100 MB of JSON).
     let atlas = s.atlas.clone();
     stream::respond("application/geo+json", s.limits.max_result_bytes, move |start| {
-        let d = density::density_with(&atlas, &p.query, &extra);
+        let d = density::density_from_counts(&atlas, &p.query, &counts);
         let (breaks, classes) = match d.classify(p.classes, p.method) {
             Ok(c) => c,
             Err(e) => return start.reject(e.into()),
@@ -160,8 +161,8 @@ async fn get_density(State(s): State<AppState>, mut q: QueryParams) -> Result<Re
 async fn get_density_csv(State(s): State<AppState>, mut q: QueryParams) -> Result<impl IntoResponse, ApiError> {
     let p = density_params(&mut q)?;
     q.finish()?;
-    let extra = remote_counts(&s, &p.query.filter).await?;
-    let d = density::density_with(&s.atlas, &p.query, &extra);
+    let counts = code_counts(&s, &p.query.filter).await?;
+    let d = density::density_from_counts(&s.atlas, &p.query, &counts);
     let (_, classes) = d.classify(p.classes, p.method)?;
     let mut w = csv::Writer::from_writer("\u{feff}".as_bytes().to_vec());
     let header = [
@@ -226,18 +227,19 @@ async fn get_h3(State(s): State<AppState>, mut q: QueryParams) -> Result<Respons
     let resolution: u8 = q.required("resolution", "an integer between 2 and 8")?;
     let filter = q.point_filter()?;
     q.finish()?;
-    if let Some(name) = filter.layer.as_deref().filter(|n| s.remote_layer(n).is_some()) {
-        return Err(ApiError::bad_parameter(
-            "layer",
-            format!("hexagon density is counted in memory; layer '{name}' lives in a database: use /density by admin unit"),
-        ));
+    let res = density::h3_resolution(resolution)?;
+    // Layers that cannot place points in cells (database layers) are named in `skipped_layers`;
+    // asked for by `layer=`, such a layer is a 400.
+    let (mut counts, mut skipped) = (Vec::new(), Vec::new());
+    for source in s.layers.selected(&filter) {
+        match source.hex_counts(&filter, res).await {
+            Ok(c) => counts.extend(c),
+            Err(SourceError::Unsupported { layer, .. }) if filter.layer.is_none() => skipped.push(layer),
+            Err(e) => return Err(e.into()),
+        }
     }
-    let atlas = s.atlas.clone();
     stream::respond("application/geo+json", s.limits.max_result_bytes, move |start| {
-        let hexes = match density::hex_density(&atlas, &filter, resolution) {
-            Ok(h) => h,
-            Err(e) => return start.reject(e.into()),
-        };
+        let hexes = density::hex_density(counts);
         let Some(writer) = start.begin() else { return };
         let total: usize = hexes.iter().map(|h| h.count).sum();
         let mut head = Map::new();
@@ -245,17 +247,18 @@ async fn get_h3(State(s): State<AppState>, mut q: QueryParams) -> Result<Respons
         head.insert("resolution".into(), json!(resolution));
         head.insert("filters".into(), filters_json(&filter));
         head.insert("total".into(), json!(total));
+        head.insert("skipped_layers".into(), json!(skipped));
         let features = hexes.iter().map(|h| serde_json::to_vec(&hex_feature(h, resolution)));
         stream::finish_feature_collection(writer, &head, features);
     })
     .await
 }
 
-/// The counts per admin code of the database layers `filter` selects (pushed down as
-/// `GROUP BY`), to add to the atlas's.
-async fn remote_counts(s: &AppState, filter: &PointFilter) -> Result<Vec<density::CodeCount>, ApiError> {
+/// The counts per admin code of every layer `filter` selects (a database layer pushes
+/// them down as `GROUP BY`).
+async fn code_counts(s: &AppState, filter: &PointFilter) -> Result<Vec<density::CodeCount>, ApiError> {
     let mut out = Vec::new();
-    for source in s.remote_selected(filter) {
+    for source in s.layers.selected(filter) {
         out.extend(source.code_counts(filter).await?);
     }
     Ok(out)

@@ -167,6 +167,7 @@ impl From<crate::source::SourceError> for ApiError {
                 detail: e.to_string(),
                 retry_after_s: 5,
             },
+            e @ SourceError::Unsupported { .. } => ApiError::bad_parameter("layer", e.to_string()),
             e @ SourceError::Internal { .. } => ApiError::Internal(e.to_string()),
         }
     }

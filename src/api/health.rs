@@ -12,7 +12,8 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `GET /health` → `{"status":"ok","version":…,"layers":{"counties":2875,…,"clusters":292},"rejected_layers":[…],"tile_cache":{"hits":…,"misses":…,…}}`:
-/// feature counts of every admin and point layer being served, and the user layers of the
+/// feature counts of every admin and point layer being served (a database layer's as its
+/// catalogue recorded it at start), and the user layers of the
 /// data folder that did not load (`{"name","file","error"}` each; the other layers are served).
 #[utoipa::path(
     get,
@@ -23,7 +24,9 @@ pub fn router() -> Router<AppState> {
     )
 )]
 async fn get_health(State(s): State<AppState>) -> Json<Value> {
-    let layers: Map<String, Value> = s.atlas.layer_counts().into_iter().map(|(l, n)| (l.to_owned(), json!(n))).collect();
+    let admin = s.atlas.admin_counts().map(|(l, n)| (l.layer_name().to_owned(), json!(n)));
+    let points = s.layers.all().iter().map(|l| (l.info().name.clone(), json!(l.info().count)));
+    let layers: Map<String, Value> = admin.into_iter().chain(points).collect();
     Json(json!({
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),

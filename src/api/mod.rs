@@ -1,9 +1,11 @@
-//! The axum adapter: routes, state, middleware. Handlers parse, call [`crate::analysis`]
-//! and encode; they hold no domain logic.
+//! The axum adapter: routes, state, middleware. Handlers parse, ask [`crate::source`]
+//! (point layers) or [`crate::analysis`] (admin units), and encode; they hold no domain
+//! logic.
 
 pub mod admin;
 pub mod base_url;
 pub mod body;
+pub mod conditional;
 pub mod convert;
 pub mod csv_cell;
 pub mod density;
@@ -25,6 +27,7 @@ pub mod tiles;
 pub mod web;
 
 use crate::atlas::Atlas;
+use crate::source::{PointSources, Source};
 use axum::Router;
 use std::sync::Arc;
 use tower_http::compression::CompressionLayer;
@@ -37,13 +40,19 @@ pub use error::ApiError;
 /// Shared, read-only state of every handler.
 #[derive(Clone)]
 pub struct AppState {
-    /// The immutable atlas.
+    /// The immutable atlas (admin boundaries; its point layers are answered through
+    /// [`AppState::layers`]).
     pub atlas: Arc<Atlas>,
+    /// Every point layer served, in memory or in a database: handlers ask their questions
+    /// through this interface only.
+    pub layers: Arc<PointSources>,
     /// Encoded tiles shared by all requests (`serve --tile-cache-mb`).
     pub tile_cache: Arc<crate::tiles::cache::TileCache>,
     /// Generalised boundaries and counts of this atlas for admin tiles, built once.
     pub prepared_tiles: Arc<crate::tiles::prepared::PreparedTiles>,
-    /// The point features' properties as JSON, encoded once for this atlas.
+    /// What the TileJSON documents say of each layer, built once.
+    pub tilesets: Arc<tiles::TileSets>,
+    /// The in-memory point features' properties as JSON, encoded once for this atlas.
     pub encoded: Arc<crate::geojson_out::EncodedLayers>,
     /// How point layers are clustered in tiles (`serve --cluster-radius`).
     pub cluster: crate::tiles::ClusterOptions,
@@ -51,8 +60,9 @@ pub struct AppState {
     pub public_base: base_url::PublicBase,
     /// Ceilings on what one request may ask for (`serve --max-*`).
     pub limits: limits::QueryLimits,
-    /// Point layers served from a database (`serve --postgres`), in name order.
-    pub remote: Arc<Vec<Arc<dyn crate::source::PointSource>>>,
+    /// The OpenAPI document of this state, built on the first `/api` request (any `with_*`
+    /// that changes what it describes starts a new one).
+    pub openapi: Arc<std::sync::OnceLock<serde_json::Value>>,
 }
 
 impl AppState {
@@ -65,47 +75,35 @@ impl AppState {
     /// Wraps a shared atlas with a default-sized tile cache.
     #[must_use]
     pub fn from_shared(atlas: Arc<Atlas>) -> Self {
+        let layers = Arc::new(PointSources::new(&atlas, &[]));
         Self {
             encoded: Arc::new(crate::geojson_out::EncodedLayers::new(&atlas)),
+            tilesets: Arc::new(tiles::TileSets::new(&atlas, &layers)),
+            layers,
             atlas,
             tile_cache: Arc::default(),
             prepared_tiles: Arc::default(),
             cluster: crate::tiles::ClusterOptions::default(),
             public_base: base_url::PublicBase::default(),
             limits: limits::QueryLimits::default(),
-            remote: Arc::default(),
+            openapi: Arc::default(),
         }
     }
 
-    /// Also serves `layers` (from a database); a name the atlas has already is left out.
+    /// Also serves `remote` (layers of a database); a name the atlas has already is left out.
     #[must_use]
-    pub fn with_remote_layers(mut self, layers: Vec<Arc<dyn crate::source::PointSource>>) -> Self {
-        let atlas = self.atlas.clone();
-        let reserved = |n: &str| atlas.point_layer(n).is_some() || crate::tiles::ADMIN_LAYERS.iter().any(|(a, _)| *a == n);
-        self.remote = Arc::new(layers.into_iter().filter(|l| !reserved(&l.info().name)).collect());
+    pub fn with_remote_layers(mut self, remote: &[Source]) -> Self {
+        self.layers = Arc::new(PointSources::new(&self.atlas, remote));
+        self.tilesets = Arc::new(tiles::TileSets::new(&self.atlas, &self.layers));
+        self.openapi = Arc::default();
         self
-    }
-
-    /// The database layer with this name.
-    #[must_use]
-    pub fn remote_layer(&self, name: &str) -> Option<&Arc<dyn crate::source::PointSource>> {
-        self.remote.iter().find(|l| l.info().name == name)
-    }
-
-    /// The database layers a proximity or density filter selects (all without `layer=`).
-    #[must_use]
-    pub fn remote_selected(&self, filter: &crate::analysis::PointFilter) -> Vec<Arc<dyn crate::source::PointSource>> {
-        self.remote
-            .iter()
-            .filter(|l| filter.layer.as_deref().is_none_or(|n| n == l.info().name))
-            .cloned()
-            .collect()
     }
 
     /// Applies `limits` instead of the defaults.
     #[must_use]
     pub fn with_limits(mut self, limits: limits::QueryLimits) -> Self {
         self.limits = limits;
+        self.openapi = Arc::default();
         self
     }
 

@@ -4,7 +4,7 @@
 //! utoipa 5 only emits OpenAPI 3.1; GDAL and OGC API – Features ("oas30" conformance class)
 //! expect 3.0, so [`document`] rewrites the few 3.1-only constructs utoipa produces
 //! (`type: [T, "null"]`, numeric `exclusiveMinimum`/`exclusiveMaximum`) into their 3.0
-//! forms. It also adds, from the loaded atlas, one concrete `/collections/{name}/items`
+//! forms. It also adds, for every collection served, one concrete `/collections/{name}/items`
 //! path per collection listing its queryable properties as query parameters, which is how
 //! GDAL's OAPIF driver learns which `-where` equality filters it can send to the server.
 
@@ -12,12 +12,11 @@ use super::AppState;
 use super::admin::AdminSecurity;
 use super::error::ApiError;
 use super::limits::QueryLimits;
+use super::ogc::collections::Collection;
 use super::ogc::{self, Format};
 use super::params::QueryParams;
 use super::problem::Problem;
 use crate::analysis::density::Measure;
-use crate::analysis::features::Collection;
-use crate::atlas::Atlas;
 use axum::Router;
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -103,17 +102,17 @@ pub async fn get_api(
     Ok(ogc::reply(
         Format::Json,
         &headers,
-        &document(&s.atlas, &s.limits),
+        s.openapi.get_or_init(|| document(&s)),
         media_type,
         |_| String::new(),
         false,
     ))
 }
 
-/// The complete OpenAPI 3.0 document for this atlas, with the `maximum`s of this
-/// server's [`QueryLimits`].
+/// The complete OpenAPI 3.0 document of this server: its collections, and the `maximum`s
+/// of its [`QueryLimits`] (built once per state, see [`AppState::openapi`]).
 #[must_use]
-pub fn document(atlas: &Atlas, limits: &QueryLimits) -> Value {
+pub fn document(s: &AppState) -> Value {
     let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_else(|_| json!({}));
     to_openapi_30(&mut doc);
     doc["openapi"] = json!(OPENAPI_VERSION);
@@ -122,10 +121,11 @@ pub fn document(atlas: &Atlas, limits: &QueryLimits) -> Value {
         license.remove("identifier");
     }
     describe_measures(&mut doc);
-    add_collection_paths(&mut doc, atlas);
+    let collections = ogc::collections::all(s);
+    add_collection_paths(&mut doc, &collections);
     // What each parameter accepts first; the configured maxima then bound it.
-    super::param_schemas::constrain(&mut doc, atlas);
-    apply_limits(&mut doc, limits);
+    super::param_schemas::constrain(&mut doc, &collections);
+    apply_limits(&mut doc, &s.limits);
     doc
 }
 
@@ -225,20 +225,20 @@ fn describe_measures(doc: &mut Value) {
     }
 }
 
-/// Adds `/collections/{name}/items` for every collection of the atlas: the generic items
-/// operation plus one optional equality query parameter per queryable property.
-fn add_collection_paths(doc: &mut Value, atlas: &Atlas) {
+/// Adds `/collections/{name}/items` for every collection: the generic items operation plus
+/// one optional equality query parameter per queryable property.
+fn add_collection_paths(doc: &mut Value, collections: &[Collection<'_>]) {
     let Some(template) = doc.pointer("/paths/~1collections~1{collectionId}~1items/get").cloned() else {
         return;
     };
     let Some(Value::Object(paths)) = doc.get_mut("paths") else { return };
-    for c in Collection::all(atlas) {
+    for c in collections {
         let mut op = template.clone();
         op["operationId"] = json!(format!("get_items_{}", c.id()));
         op["summary"] = json!(format!("Features of the collection '{}' ({})", c.id(), c.title()));
         if let Some(Value::Array(params)) = op.get_mut("parameters") {
             params.retain(|p| p["name"] != "collectionId");
-            params.extend(c.queryables().into_iter().map(|qb| {
+            params.extend(c.queryables().iter().map(|qb| {
                 json!({
                     "name": qb.name,
                     "in": "query",

@@ -12,10 +12,9 @@
 //! Three grammars JSON Schema cannot state are named by a `format` instead, documented in
 //! the parameter's description: [`FORMAT_BBOX`], [`FORMAT_DATETIME`] and [`FORMAT_CQL2`].
 
+use super::ogc::collections::Collection;
 use crate::analysis::density::Measure;
-use crate::analysis::features::Collection;
 use crate::analysis::search::MAX_QUERY_CHARS;
-use crate::atlas::Atlas;
 use crate::crs::project::OutputCrs;
 use crate::tiles::MAX_ZOOM;
 use serde_json::{Value, json};
@@ -75,9 +74,12 @@ fn crs_spellings(crs: OutputCrs) -> Vec<String> {
 }
 
 /// Writes into `doc` what each parameter accepts (see the module documentation).
-pub fn constrain(doc: &mut Value, atlas: &Atlas) {
-    let collections: Vec<Collection<'_>> = Collection::all(atlas);
-    let point_layers: Vec<String> = atlas.point_layers().iter().map(|p| p.name().to_owned()).collect();
+pub fn constrain(doc: &mut Value, collections: &[Collection<'_>]) {
+    let point_layers: Vec<String> = collections
+        .iter()
+        .filter(|c| matches!(c, Collection::Points(_)))
+        .map(|c| c.id().to_owned())
+        .collect();
     let mut tile_layers: Vec<String> = ["provinces", "prefectures", "counties"].map(str::to_owned).to_vec();
     tile_layers.extend(point_layers.iter().cloned());
     let Some(Value::Object(paths)) = doc.get_mut("paths") else { return };
@@ -92,7 +94,7 @@ pub fn constrain(doc: &mut Value, atlas: &Atlas) {
                     let ctx = Context {
                         path,
                         collection: collection.copied(),
-                        collections: &collections,
+                        collections,
                         tile_layers: &tile_layers,
                         point_layers: &point_layers,
                     };
@@ -188,16 +190,8 @@ fn constrain_parameter(p: &mut Value, place: &str, name: &str, ctx: &Context<'_>
 
 /// The property names `properties=` may list for collection `c`.
 fn property_names(c: Collection<'_>) -> Vec<String> {
-    let mut names: Vec<String> = c.queryables().into_iter().map(|q| q.name).collect();
-    names.extend(
-        match c {
-            Collection::Admin(_) => &["area_km2", "representative_point"][..],
-            Collection::Points(_) | Collection::Remote(_) => &["layer"][..],
-        }
-        .iter()
-        .map(|s| (*s).to_owned()),
-    );
-    names
+    let queryables = c.queryables().iter().map(|q| q.name.clone());
+    queryables.chain(c.other_properties().iter().map(|s| (*s).to_owned())).collect()
 }
 
 /// The body of `POST /reverse` (its `maxItems` is the configured limit, set afterwards). A pair is `[lon, lat]`; OpenAPI 3.0 has no tuples, so both

@@ -3,9 +3,11 @@
 use super::AppState;
 use super::error::ApiError;
 use super::params::{PointFilterDoc, QueryParams};
-use crate::analysis::proximity::sort_hits;
-use crate::analysis::{self, Hit, NearestQuery, WithinQuery};
+use crate::analysis::proximity::{sort_hits, validate_radius};
+use crate::analysis::reverse::validate_lon_lat;
+use crate::analysis::{Hit, PointFilter};
 use crate::geojson_out::{FeatureWriter, collection_bytes};
+use crate::source::Near;
 use axum::Router;
 use axum::extract::State;
 use axum::http::header;
@@ -30,15 +32,21 @@ fn geojson_reply(s: &AppState, hits: &[Hit<'_>], head: &Map<String, Value>) -> R
     Ok(([(header::CONTENT_TYPE, "application/geo+json")], body))
 }
 
-/// The hits of database layers (layer name, features) as [`Hit`]s to merge with the atlas's.
-fn remote_hits(found: &[(String, Vec<crate::source::Near>)]) -> impl Iterator<Item = Hit<'_>> {
-    found.iter().flat_map(|(layer, near)| {
-        near.iter().map(move |n| Hit {
-            feature: &n.feature,
-            layer,
-            distance_m: n.distance_m,
+/// The answers of several layers (layer name, features) as one list of [`Hit`]s, nearest
+/// first (ties by layer, then id).
+fn merged(found: &[(String, Vec<Near>)]) -> Vec<Hit<'_>> {
+    let mut hits: Vec<Hit<'_>> = found
+        .iter()
+        .flat_map(|(layer, near)| {
+            near.iter().map(move |n| Hit {
+                feature: &n.feature,
+                layer,
+                distance_m: n.distance_m,
+            })
         })
-    })
+        .collect();
+    sort_hits(&mut hits);
+    hits
 }
 
 /// `GET /nearest?lon=&lat=[&k=10][&kind=][&industry=][&layer=][&designation=]` → the `k` nearest features
@@ -68,19 +76,12 @@ async fn get_nearest(State(s): State<AppState>, mut q: QueryParams) -> Result<im
     }
     let filter = q.point_filter()?;
     q.finish()?;
-    let remote = s.remote_selected(&filter);
-    let query = NearestQuery { lon, lat, k, filter };
-    // Validates the point and k, and answers the in-memory layers.
-    let mut hits = analysis::nearest(&s.atlas, &query)?;
-    let mut found = Vec::with_capacity(remote.len());
-    for source in &remote {
-        found.push((
-            source.info().name.clone(),
-            source.nearest(geo::Point::new(lon, lat), k, &query.filter).await?,
-        ));
+    let center = validate_lon_lat(lon, lat)?;
+    let mut found = Vec::new();
+    for source in s.layers.selected(&filter) {
+        found.push((source.info().name.clone(), source.nearest(center, k, &filter).await?));
     }
-    hits.extend(remote_hits(&found));
-    sort_hits(&mut hits);
+    let mut hits = merged(&found);
     hits.truncate(k);
     geojson_reply(&s, &hits, &Map::new())
 }
@@ -118,25 +119,16 @@ async fn get_within(State(s): State<AppState>, mut q: QueryParams) -> Result<imp
     if !(1..=max_within).contains(&limit) {
         return Err(ApiError::bad_parameter("limit", format!("limit must be {expected}, got {limit}")));
     }
-    let filter = q.point_filter()?;
+    let filter: PointFilter = q.point_filter()?;
     q.finish()?;
-    let remote = s.remote_selected(&filter);
-    let query = WithinQuery {
-        lon,
-        lat,
-        radius_m,
-        filter,
-    };
-    let mut hits = analysis::within_radius(&s.atlas, &query)?;
-    let mut matched = hits.len();
-    let mut found = Vec::with_capacity(remote.len());
-    for source in &remote {
-        let answer = source.within(geo::Point::new(lon, lat), radius_m, limit, &query.filter).await?;
+    let (center, radius_m) = (validate_lon_lat(lon, lat)?, validate_radius(radius_m)?);
+    let (mut matched, mut found) = (0, Vec::new());
+    for source in s.layers.selected(&filter) {
+        let answer = source.within(center, radius_m, limit, &filter).await?;
         matched += answer.number_matched;
         found.push((source.info().name.clone(), answer.hits));
     }
-    hits.extend(remote_hits(&found));
-    sort_hits(&mut hits);
+    let mut hits = merged(&found);
     hits.truncate(limit);
     let mut head = Map::new();
     head.insert("numberMatched".into(), matched.into());

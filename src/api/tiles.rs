@@ -5,11 +5,17 @@
 
 use super::AppState;
 use super::base_url::Base;
+use super::conditional;
 use super::error::ApiError;
 use super::params::{PointFilterDoc, QueryParams};
+use crate::analysis::PointFilter;
+use crate::analysis::features::QueryableType;
 use crate::api::extract::Path;
+use crate::atlas::Atlas;
+use crate::model::{AdminLevel, PlaceFeature};
+use crate::source::PointSources;
 use crate::tiles::cache::EncodedTile;
-use crate::tiles::{self, ADMIN_LAYERS, TileCoord, TileError, TileLayer};
+use crate::tiles::{self, ADMIN_LAYERS, TileCoord, TileError};
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
@@ -83,95 +89,87 @@ async fn get_tile(
     let y = file
         .strip_suffix(".mvt")
         .ok_or_else(|| ApiError::NotFound(format!("tiles are {layer}/{z}/{x}/{{y}}.mvt, not {file}")))?;
-    let remote = s.remote_layer(&layer).cloned();
-    let small_point_layer = remote.is_none()
-        && matches!(
-            tiles::resolve_layer(&s.atlas, &layer)?,
-            TileLayer::Points(p) if p.features().len() <= INLINE_ENCODE_MAX_POINTS
-        );
     let t = TileCoord::new(parse_coord("z", &z)?, parse_coord("x", &x)?, parse_coord("y", y)?)?;
+    tile_response(&s, &layer, t, filter, &headers).await
+}
+
+/// One tile of `layer` (admin boundaries or a point layer through its source), from the
+/// cache or encoded once for all concurrent requests, with its weak ETag; 204 when empty,
+/// 304 when the client has it, 404 beyond `serve --max-zoom` or for an unknown layer.
+///
+/// # Errors
+/// [`ApiError::NotFound`] for an unknown layer or a zoom beyond the deepest served; the
+/// source's error (503 for a database that is down).
+pub async fn tile_response(
+    s: &AppState,
+    layer: &str,
+    t: TileCoord,
+    filter: PointFilter,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
     if t.z > s.limits.max_zoom {
         return Err(ApiError::NotFound(format!(
             "zoom {} is beyond the deepest zoom served, {} (serve --max-zoom)",
             t.z, s.limits.max_zoom
         )));
     }
+    let admin = AdminLevel::from_layer_name(layer);
+    let source = match admin {
+        Some(_) => None,
+        None => Some(
+            s.layers
+                .get(layer)
+                .cloned()
+                .ok_or_else(|| ApiError::NotFound(TileError::UnknownLayer(layer.to_owned()).to_string()))?,
+        ),
+    };
     // Filtered point tiles are cached apart: the key names the filter too.
     let key = (format!("{layer}\u{1f}{filter:?}"), t.z, t.x, t.y);
     // Single-flight: concurrent misses for this tile share one encode.
-    let bytes = s
+    let tile = s
         .tile_cache
         .get_or_encode(&key, || {
-            let (atlas, prepared, cluster, filter, layer) =
-                (s.atlas.clone(), s.prepared_tiles.clone(), s.cluster, filter.clone(), layer.clone());
+            let (atlas, prepared, cluster, name) = (s.atlas.clone(), s.prepared_tiles.clone(), s.cluster, layer.to_owned());
             async move {
-                if let Some(source) = remote {
-                    let fresh = source.tile(t, cluster, &filter).await?;
-                    return Ok::<_, ApiError>(fresh.map(|bytes| {
-                        let etag = format!("W/\"{:x}\"", Sha256::digest(&bytes));
-                        Arc::new(EncodedTile {
-                            bytes: Arc::from(bytes),
-                            etag,
-                        })
-                    }));
-                }
-                let encode = move || {
-                    let tile_layer = tiles::resolve_layer(&atlas, &layer)?;
-                    tiles::encode_tile(&atlas, &prepared, &layer, tile_layer, t, cluster, &filter)
+                let fresh = match (admin, source) {
+                    // A point layer's source decides where its work runs (see `source::memory`).
+                    (_, Some(source)) => source.tile(t, cluster, &filter).await?,
+                    // Admin tiles can take milliseconds: the blocking pool.
+                    (Some(level), None) => {
+                        tokio::task::spawn_blocking(move || tiles::encode_admin_tile(&atlas, &prepared, level, &name, t))
+                            .await
+                            .map_err(|e| ApiError::Internal(e.to_string()))??
+                    }
+                    (None, None) => None,
                 };
-                // A tile of a small point layer takes tens of microseconds: handing it to the
-                // blocking pool (two thread wake-ups) cost more than the encode. Admin tiles
-                // and large point layers, which can take milliseconds, go to the pool.
-                let fresh = if small_point_layer {
-                    encode()?
-                } else {
-                    tokio::task::spawn_blocking(encode)
-                        .await
-                        .map_err(|e| ApiError::Internal(e.to_string()))??
-                };
-                // Weak: the compression layer may gzip the body, and a strong tag would then
-                // name two different byte sequences (RFC 9110 §8.8.1). If-None-Match
-                // compares weakly anyway.
                 Ok::<_, ApiError>(fresh.map(|bytes| {
-                    let etag = format!("W/\"{:x}\"", Sha256::digest(&bytes));
                     Arc::new(EncodedTile {
+                        etag: conditional::weak_etag(format_args!("{:x}", Sha256::digest(&bytes))),
                         bytes: Arc::from(bytes),
-                        etag,
                     })
                 }))
             }
         })
         .await?;
-    let cache = (header::CACHE_CONTROL, "public, max-age=86400");
-    let Some(tile) = bytes else {
-        return Ok((StatusCode::NO_CONTENT, [cache]).into_response());
+    let Some(tile) = tile else {
+        return Ok((StatusCode::NO_CONTENT, [(header::CACHE_CONTROL, TILE_CACHE_CONTROL)]).into_response());
     };
-    let etag = &tile.etag;
-    if headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim().trim_start_matches("W/") == &etag[2..]))
-    {
-        return Ok((StatusCode::NOT_MODIFIED, [cache, (header::ETAG, etag.as_str())]).into_response());
+    if conditional::is_fresh(headers, &tile.etag) {
+        return Ok(conditional::not_modified(&tile.etag, TILE_CACHE_CONTROL));
     }
     Ok((
-        [cache, (header::CONTENT_TYPE, MVT_MEDIA_TYPE), (header::ETAG, etag.as_str())],
+        [
+            (header::CACHE_CONTROL, TILE_CACHE_CONTROL),
+            (header::CONTENT_TYPE, MVT_MEDIA_TYPE),
+            (header::ETAG, tile.etag.as_str()),
+        ],
         axum::body::Bytes::from_owner(tile.bytes.clone()),
     )
         .into_response())
 }
 
-/// Point layers up to this size are encoded on the request's own task (see `get_tile`).
-const INLINE_ENCODE_MAX_POINTS: usize = 20_000;
-
-fn layer_names(s: &AppState) -> Vec<String> {
-    ADMIN_LAYERS
-        .iter()
-        .map(|(n, _)| (*n).to_owned())
-        .chain(s.atlas.point_layers().iter().map(|l| l.name().to_owned()))
-        .chain(s.remote.iter().map(|l| l.info().name.clone()))
-        .collect()
-}
+/// `Cache-Control` of tiles.
+const TILE_CACHE_CONTROL: &str = "public, max-age=86400";
 
 /// The fields every point-layer tile carries besides the features' own properties.
 fn point_fields() -> Value {
@@ -179,64 +177,99 @@ fn point_fields() -> Value {
         "point_count_abbreviated": "String", "top_industries": "String"})
 }
 
-/// Bounds, fields and attribution of a database layer (fields from its queryables).
-fn remote_tilejson_parts(source: &dyn crate::source::PointSource) -> (Option<[f64; 4]>, Value, String) {
-    let info = source.info();
-    let mut fields = point_fields();
-    for q in &info.queryables {
-        fields[&q.name] = json!(match q.kind {
-            crate::analysis::features::QueryableType::Number => "Number",
-            crate::analysis::features::QueryableType::Boolean => "Boolean",
-            crate::analysis::features::QueryableType::String => "String",
+/// What kind of tile layer a tileset is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TileSetKind {
+    /// Boundaries of one admin level (with a `{name}_label` layer).
+    Admin(AdminLevel),
+    /// A point layer, grid-clustered below [`tiles::CLUSTER_MAX_ZOOM`].
+    Points,
+}
+
+/// What the TileJSON of one layer says, except what depends on the request (the base URL)
+/// or the server's options (zoom and clustering limits).
+#[derive(Debug, Clone)]
+pub struct TileSet {
+    /// Layer name.
+    pub name: String,
+    /// Admin or point layer.
+    pub kind: TileSetKind,
+    /// `[west, south, east, north]`.
+    pub bounds: [f64; 4],
+    /// The `fields` of its vector layer.
+    pub fields: Value,
+    /// Attribution text.
+    pub attribution: String,
+}
+
+/// The tilesets of a server, admin levels first, built once per atlas.
+#[derive(Debug, Clone, Default)]
+pub struct TileSets {
+    sets: Vec<TileSet>,
+}
+
+impl TileSets {
+    /// The tilesets of `atlas`'s boundaries and of every point layer of `layers`.
+    #[must_use]
+    pub fn new(atlas: &Atlas, layers: &PointSources) -> Self {
+        const CHINA: [f64; 4] = [73.0, 3.0, 136.0, 54.0];
+        let ours = || "Boundaries: GB/T 2260 county-level divisions; clusters: cluster-atlas".to_owned();
+        // Admin tiles count the default layer's features per industry (`n_<industry>`).
+        let mut admin_fields =
+            json!({"code": "String", "name_zh": "String", "name_pinyin": "String", "area_km2": "Number", "n_total": "Number"});
+        if let Some(p) = atlas.point_layer(crate::atlas::DEFAULT_POINT_LAYER) {
+            for ind in p.features().iter().flat_map(|f| &f.industries) {
+                admin_fields[format!("n_{ind}")] = json!("Number");
+            }
+        }
+        let admin = ADMIN_LAYERS.iter().map(|(name, level)| TileSet {
+            name: (*name).to_owned(),
+            kind: TileSetKind::Admin(*level),
+            bounds: atlas
+                .admin_extent(*level)
+                .map_or(CHINA, |e| [e.lower()[0], e.lower()[1], e.upper()[0], e.upper()[1]]),
+            fields: admin_fields.clone(),
+            attribution: ours(),
         });
+        let points = layers.all().iter().map(|l| {
+            let info = l.info();
+            let mut fields = point_fields();
+            for q in &info.queryables {
+                fields[&q.name] = json!(match q.kind {
+                    QueryableType::Number => "Number",
+                    QueryableType::Boolean => "Boolean",
+                    QueryableType::String => "String",
+                });
+            }
+            TileSet {
+                name: info.name.clone(),
+                kind: TileSetKind::Points,
+                bounds: info.extent.unwrap_or(CHINA),
+                fields,
+                attribution: info.licence.clone().unwrap_or_else(ours),
+            }
+        });
+        Self {
+            sets: admin.chain(points).collect(),
+        }
     }
-    let attribution = info.licence.clone().unwrap_or_else(|| "cluster-atlas".to_owned());
-    (info.extent, fields, attribution)
+
+    /// Every tileset.
+    #[must_use]
+    pub fn all(&self) -> &[TileSet] {
+        &self.sets
+    }
+
+    /// The tileset named `name`.
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<&TileSet> {
+        self.sets.iter().find(|t| t.name == name)
+    }
 }
 
 /// TileJSON 3.0.0 of one layer.
-fn tilejson(s: &AppState, name: &str, base: &str) -> Result<Value, ApiError> {
-    let remote = s.remote_layer(name);
-    let layer = if remote.is_some() {
-        None
-    } else {
-        Some(tiles::resolve_layer(&s.atlas, name)?)
-    };
-    let default_attribution = || "Boundaries: GB/T 2260 county-level divisions; clusters: cluster-atlas".to_owned();
-    let (bounds, fields, attribution) = match layer {
-        None => remote.as_ref().map(|r| remote_tilejson_parts(r.as_ref())).unwrap_or_default(),
-        Some(TileLayer::Admin(level)) => {
-            let mut fields =
-                json!({"code": "String", "name_zh": "String", "name_pinyin": "String", "area_km2": "Number", "n_total": "Number"});
-            if let Some(p) = s.atlas.point_layer(crate::load::DEFAULT_POINT_LAYER) {
-                for ind in p.features().iter().flat_map(|f| &f.industries) {
-                    fields[format!("n_{ind}")] = json!("Number");
-                }
-            }
-            let b = s
-                .atlas
-                .admin_extent(level)
-                .map(|e| [e.lower()[0], e.lower()[1], e.upper()[0], e.upper()[1]]);
-            (b, fields, default_attribution())
-        }
-        Some(TileLayer::Points(p)) => {
-            let mut fields = point_fields();
-            for (k, v) in p.features().iter().flat_map(|f| f.properties.iter()) {
-                let ty = match v {
-                    Value::Bool(_) => "Boolean",
-                    Value::Number(_) => "Number",
-                    _ => "String",
-                };
-                fields[k] = json!(ty);
-            }
-            let tree = p.tree();
-            let b = (tree.size() > 0)
-                .then(|| tree.root().envelope())
-                .map(|e| [e.lower()[0], e.lower()[1], e.upper()[0], e.upper()[1]]);
-            (b, fields, default_attribution())
-        }
-    };
-    let b = bounds.unwrap_or([73.0, 3.0, 136.0, 54.0]);
+fn tilejson(s: &AppState, set: &TileSet, base: &str) -> Value {
+    let (name, b) = (&set.name, set.bounds);
     let mut tj = json!({
         "tilejson": "3.0.0",
         "name": name,
@@ -246,29 +279,38 @@ fn tilejson(s: &AppState, name: &str, base: &str) -> Result<Value, ApiError> {
         "maxzoom": s.limits.max_zoom,
         "bounds": b,
         "center": [(b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0, 4],
-        "attribution": attribution,
-        "vector_layers": [{"id": name, "fields": fields, "minzoom": 0, "maxzoom": s.limits.max_zoom}],
+        "attribution": set.attribution,
+        "vector_layers": [{"id": name, "fields": set.fields, "minzoom": 0, "maxzoom": s.limits.max_zoom}],
     });
-    // Point layers also say how they are clustered: grid cells of about `cluster_radius_px`
-    // screen pixels (`cluster_cells_per_tile` per tile side) up to zoom `cluster_maxzoom`.
-    // Admin tiles also hold one label point per unit (see `tiles::encode_tile`).
-    if let Some(TileLayer::Admin(level)) = layer
-        && let Some(layers) = tj["vector_layers"].as_array_mut()
-    {
-        layers.push(json!({
-            "id": format!("{name}_label"),
-            "description": "one point per unit at its representative point, for labels",
-            "fields": {"code": "String", "name_zh": "String", "name_pinyin": "String"},
-            "minzoom": tiles::label_min_zoom(level),
-            "maxzoom": s.limits.max_zoom,
-        }));
+    match set.kind {
+        // Admin tiles also hold one label point per unit (see `tiles::encode_admin_tile`).
+        TileSetKind::Admin(level) => {
+            if let Some(layers) = tj["vector_layers"].as_array_mut() {
+                layers.push(json!({
+                    "id": format!("{name}_label"),
+                    "description": "one point per unit at its representative point, for labels",
+                    "fields": {"code": "String", "name_zh": "String", "name_pinyin": "String"},
+                    "minzoom": tiles::label_min_zoom(level),
+                    "maxzoom": s.limits.max_zoom,
+                }));
+            }
+        }
+        // Point layers also say how they are clustered: grid cells of about
+        // `cluster_radius_px` screen pixels (`cluster_cells_per_tile` per tile side) up to
+        // zoom `cluster_maxzoom`.
+        TileSetKind::Points => {
+            tj["cluster_radius_px"] = json!(s.cluster.radius_px());
+            tj["cluster_cells_per_tile"] = json!(s.cluster.cells_per_side());
+            tj["cluster_maxzoom"] = json!(tiles::CLUSTER_MAX_ZOOM - 1);
+        }
     }
-    if remote.is_some() || matches!(layer, Some(TileLayer::Points(_))) {
-        tj["cluster_radius_px"] = json!(s.cluster.radius_px());
-        tj["cluster_cells_per_tile"] = json!(s.cluster.cells_per_side());
-        tj["cluster_maxzoom"] = json!(tiles::CLUSTER_MAX_ZOOM - 1);
-    }
-    Ok(tj)
+    tj
+}
+
+fn tileset<'a>(s: &'a AppState, name: &str) -> Result<&'a TileSet, ApiError> {
+    s.tilesets
+        .get(name)
+        .ok_or_else(|| ApiError::NotFound(TileError::UnknownLayer(name.to_owned()).to_string()))
 }
 
 /// `GET /tiles/{layer}.json` → TileJSON 3.0.0 with absolute tile URLs.
@@ -286,7 +328,7 @@ async fn get_tilejson(State(s): State<AppState>, Path(file): Path<String>, base:
     let name = file
         .strip_suffix(".json")
         .ok_or_else(|| ApiError::NotFound(format!("no resource at /tiles/{file}")))?;
-    Ok(Json(tilejson(&s, name, base.as_str())?))
+    Ok(Json(tilejson(&s, tileset(&s, name)?, base.as_str())))
 }
 
 /// `GET /tiles` → the TileJSON of every tile layer.
@@ -297,11 +339,7 @@ async fn get_tilejson(State(s): State<AppState>, Path(file): Path<String>, base:
     responses((status = 200, description = "`{\"tilesets\": [TileJSON, …]}`", body = Object, content_type = "application/json"))
 )]
 async fn get_tilesets(State(s): State<AppState>, base: Base) -> Result<Json<Value>, ApiError> {
-    let base = base.as_str();
-    let sets = layer_names(&s)
-        .iter()
-        .map(|n| tilejson(&s, n, base))
-        .collect::<Result<Vec<_>, _>>()?;
+    let sets: Vec<Value> = s.tilesets.all().iter().map(|t| tilejson(&s, t, base.as_str())).collect();
     Ok(Json(json!({ "tilesets": sets })))
 }
 
@@ -328,43 +366,31 @@ async fn get_expand(State(s): State<AppState>, Path(layer): Path<String>, mut q:
     let id: u64 = q.required("cluster_id", "a cluster_id from a clusters tile")?;
     let filter = q.point_filter()?;
     q.finish()?;
-    if let Some(source) = s.remote_layer(&layer) {
-        let (tile, cell) = tiles::expand::decode(id, s.cluster)?;
-        let members = source.cluster_members(tile, cell, s.cluster, &filter, MAX_EXPANDED + 1).await?;
-        if members.len() < 2 {
-            return Err(ApiError::NotFound(format!("no cluster {id} in layer {layer}")));
-        }
-        if members.len() > MAX_EXPANDED {
-            return Err(ApiError::bad_parameter(
-                "cluster_id",
-                format!("cluster {id} holds more than {MAX_EXPANDED} points: expand one of a deeper zoom"),
-            ));
-        }
-        let refs: Vec<&crate::model::PlaceFeature> = members.iter().collect();
-        let mut body =
-            crate::geojson_out::feature_collection(members.iter().map(|f| crate::geojson_out::place_feature(f, &layer, None)).collect());
-        body["cluster_id"] = json!(id);
-        body["point_count"] = json!(members.len());
-        body["zoom"] = json!(tile.z);
-        body["expansion_zoom"] = json!(tiles::expand::expansion_zoom(tile, &refs, s.cluster));
-        return Ok(([(header::CONTENT_TYPE, "application/geo+json")], Json(body)).into_response());
+    let source = s.layers.get(&layer).ok_or_else(|| {
+        let why = if AdminLevel::from_layer_name(&layer).is_some() {
+            format!("{layer} is not a point layer; only point layers are clustered")
+        } else {
+            TileError::UnknownLayer(layer.clone()).to_string()
+        };
+        ApiError::NotFound(why)
+    })?;
+    let (tile, cell) = tiles::expand::decode(id, s.cluster)?;
+    let members = source.cluster_members(tile, cell, s.cluster, &filter, MAX_EXPANDED + 1).await?;
+    if members.len() < 2 {
+        return Err(ApiError::NotFound(format!("no cluster {id} in layer {layer}")));
     }
-    let TileLayer::Points(points) = tiles::resolve_layer(&s.atlas, &layer)? else {
-        return Err(ApiError::NotFound(format!(
-            "{layer} is not a point layer; only point layers are clustered"
-        )));
-    };
-    let e = tiles::expand::expand_cluster(points, id, s.cluster, &filter)?
-        .ok_or_else(|| ApiError::NotFound(format!("no cluster {id} in layer {layer}")))?;
-    let mut body = crate::geojson_out::feature_collection(
-        e.members
-            .iter()
-            .map(|f| crate::geojson_out::place_feature(f, &layer, None))
-            .collect(),
-    );
+    if members.len() > MAX_EXPANDED {
+        return Err(ApiError::bad_parameter(
+            "cluster_id",
+            format!("cluster {id} holds more than {MAX_EXPANDED} points: expand one of a deeper zoom"),
+        ));
+    }
+    let refs: Vec<&PlaceFeature> = members.iter().map(AsRef::as_ref).collect();
+    let mut body =
+        crate::geojson_out::feature_collection(refs.iter().map(|f| crate::geojson_out::place_feature(f, &layer, None)).collect());
     body["cluster_id"] = json!(id);
-    body["point_count"] = json!(e.members.len());
-    body["zoom"] = json!(e.tile.z);
-    body["expansion_zoom"] = json!(e.expansion_zoom);
+    body["point_count"] = json!(members.len());
+    body["zoom"] = json!(tile.z);
+    body["expansion_zoom"] = json!(tiles::expand::expansion_zoom(tile, &refs, s.cluster));
     Ok(([(header::CONTENT_TYPE, "application/geo+json")], Json(body)).into_response())
 }

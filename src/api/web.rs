@@ -3,9 +3,9 @@
 //! network and no file layout to get right. MapLibre GL JS is vendored in `web/vendor/`.
 
 use crate::api::extract::Path;
-use crate::api::{ApiError, AppState};
+use crate::api::{ApiError, AppState, conditional};
 use axum::Router;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use rust_embed::RustEmbed;
@@ -43,7 +43,7 @@ fn content_type(path: &str, guessed: &str) -> String {
     }
 }
 
-/// One embedded file with a strong ETag (its SHA-256) and `304 Not Modified` on a match. The
+/// One embedded file with a weak ETag (its SHA-256) and `304 Not Modified` on a match. The
 /// page is revalidated on every load; the other files may be cached for an hour.
 fn asset(path: &str, headers: &HeaderMap) -> Response {
     // Embedded names are plain relative paths; anything that tries to climb out is unknown.
@@ -52,32 +52,29 @@ fn asset(path: &str, headers: &HeaderMap) -> Response {
         return ApiError::NotFound(format!("no file {path:?} in the web map")).into_response();
     };
     let hash: String = file.metadata.sha256_hash()[..16].iter().map(|b| format!("{b:02x}")).collect();
-    // Weak, as the compression layer may gzip the body (RFC 9110 §8.8.1).
-    let etag = format!("W/\"{hash}\"");
+    let etag = conditional::weak_etag(hash);
     let cache = if path.ends_with(".html") {
         "no-cache"
     } else {
         "public, max-age=3600"
     };
-    let matches = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim().trim_start_matches("W/") == &etag[2..]));
-    let mut response = if matches {
-        StatusCode::NOT_MODIFIED.into_response()
+    let mut response = if conditional::is_fresh(headers, &etag) {
+        conditional::not_modified(&etag, cache)
     } else {
         let mut r = file.data.into_owned().into_response();
+        let h = r.headers_mut();
         if let Ok(ct) = HeaderValue::from_str(&content_type(path, file.metadata.mimetype())) {
-            r.headers_mut().insert(header::CONTENT_TYPE, ct);
+            h.insert(header::CONTENT_TYPE, ct);
         }
+        if let Ok(v) = HeaderValue::from_str(&etag) {
+            h.insert(header::ETAG, v);
+        }
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
         r
     };
-    let h = response.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&etag) {
-        h.insert(header::ETAG, v);
-    }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    response
+        .headers_mut()
+        .insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     response
 }
 

@@ -13,7 +13,7 @@ use geo::{BoundingRect, MultiPolygon, Point, Simplify};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// Douglas–Peucker tolerance, in degrees, of [`Atlas::admin_simplified`] (about 1.1 km
 /// north–south): small enough for a national choropleth, large enough that all counties
@@ -60,15 +60,22 @@ impl AdminLayer {
     }
 }
 
+/// Name of the curated default point layer (`geodata/clusters.geojson`), listed first.
+pub const DEFAULT_POINT_LAYER: &str = "clusters";
+
 /// R-tree entry: one point feature's location with its index in the layer's `Vec`.
 pub type PointEntry = GeomWithData<[f64; 2], usize>;
+
+/// A point feature shared between the layer that holds it and the answers that return it
+/// (an answer clones the `Arc`, not the feature's properties).
+pub type SharedFeature = Arc<PlaceFeature>;
 
 /// A named layer of point features (clusters, or a user's import) with its R-tree.
 #[derive(Debug)]
 pub struct PointLayer {
     name: String,
     title: String,
-    features: Vec<PlaceFeature>,
+    features: Vec<SharedFeature>,
     tree: RTree<PointEntry>,
     by_id: HashMap<String, usize>,
     temporal: Option<TimeSpan>,
@@ -87,6 +94,7 @@ impl PointLayer {
         let by_id = features.iter().enumerate().map(|(i, f)| (f.id.clone(), i)).collect();
         let temporal = features.iter().filter_map(|f| f.time).reduce(TimeSpan::union);
         let queryables = point_queryables(&features);
+        let features = features.into_iter().map(Arc::new).collect();
         Self {
             name: name.into(),
             title: title.into(),
@@ -125,13 +133,22 @@ impl PointLayer {
 
     /// All features, in file order.
     #[must_use]
-    pub fn features(&self) -> &[PlaceFeature] {
+    pub fn features(&self) -> &[SharedFeature] {
         &self.features
+    }
+
+    /// The `[west, south, east, north]` of the features (the R-tree root), `None` when empty.
+    #[must_use]
+    pub fn extent(&self) -> Option<[f64; 4]> {
+        (self.tree.size() > 0).then(|| {
+            let e = self.tree.root().envelope();
+            [e.lower()[0], e.lower()[1], e.upper()[0], e.upper()[1]]
+        })
     }
 
     /// The feature with this id.
     #[must_use]
-    pub fn feature(&self, id: &str) -> Option<&PlaceFeature> {
+    pub fn feature(&self, id: &str) -> Option<&SharedFeature> {
         self.by_id.get(id).map(|&i| &self.features[i])
     }
 
@@ -334,7 +351,7 @@ impl AtlasBuilder {
     #[must_use]
     pub fn build(mut self) -> Atlas {
         self.points
-            .sort_by(|a, b| (a.name != "clusters", &a.name).cmp(&(b.name != "clusters", &b.name)));
+            .sort_by(|a, b| (a.name != DEFAULT_POINT_LAYER, &a.name).cmp(&(b.name != DEFAULT_POINT_LAYER, &b.name)));
         let admin = self.admin.map(AdminLayer::new);
         let names = names::NameIndex::build(
             AdminLevel::ALL.map(|level| (level, admin[slot(level)].units.as_slice())),

@@ -38,7 +38,7 @@ pub struct DensityArgs {
     /// Most rows to print (0 = all units with at least one matching feature).
     #[arg(short = 'n', long, default_value_t = 0)]
     pub limit: usize,
-    /// Data folder (default: ./geodata, else the one shipped with the source).
+    /// Data folder (default: $CLUSTER_ATLAS_DATA, else ./geodata).
     #[arg(long)]
     pub data: Option<PathBuf>,
 }

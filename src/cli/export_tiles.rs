@@ -25,7 +25,7 @@ pub struct ExportTilesArgs {
     /// Output .pmtiles file.
     #[arg(long)]
     pub out: PathBuf,
-    /// Data folder (default: ./geodata, else the one shipped with the source).
+    /// Data folder (default: $CLUSTER_ATLAS_DATA, else ./geodata).
     #[arg(long)]
     pub data: Option<PathBuf>,
     /// Clustering radius of point layers below zoom 8, in pixels of a 512-pixel tile
@@ -47,7 +47,7 @@ pub struct ExportStats {
 fn layer_bounds(layer: &TileLayer<'_>, atlas: &Atlas) -> Option<[f64; 4]> {
     let env = match layer {
         TileLayer::Admin(level) => atlas.admin_extent(*level)?,
-        TileLayer::Points(p) => (p.tree().size() > 0).then(|| p.tree().root().envelope())?,
+        TileLayer::Points(p) => return p.extent(),
     };
     Some([env.lower()[0], env.lower()[1], env.upper()[0], env.upper()[1]])
 }
@@ -113,16 +113,18 @@ pub fn export(
     bar.set_message(layer.to_owned());
     let mut written = 0;
     let prepared = tiles::prepared::PreparedTiles::default();
+    let dictionary = match tile_layer {
+        TileLayer::Points(p) => Some(tiles::point_tags::PointDictionary::new(p.features())),
+        TileLayer::Admin(_) => None,
+    };
+    let everything = crate::analysis::PointFilter::default();
     for t in &coords {
-        if let Some(bytes) = tiles::encode_tile(
-            atlas,
-            &prepared,
-            layer,
-            tile_layer,
-            *t,
-            cluster,
-            &crate::analysis::PointFilter::default(),
-        )? {
+        let bytes = match (tile_layer, &dictionary) {
+            (TileLayer::Admin(level), _) => tiles::encode_admin_tile(atlas, &prepared, level, layer, *t)?,
+            (TileLayer::Points(p), Some(dict)) => tiles::encode_point_tile(p, dict, layer, *t, cluster, &everything),
+            (TileLayer::Points(_), None) => None,
+        };
+        if let Some(bytes) = bytes {
             let coord = pmtiles::TileCoord::new(t.z, t.x, t.y).with_context(|| format!("tile {}/{}/{}", t.z, t.x, t.y))?;
             writer
                 .add_tile(coord, &bytes)

@@ -13,9 +13,8 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// The data folder shipped with the source tree, used when `--data` is not given and
-/// `./geodata` does not exist (so `cargo run` works from any directory).
-pub const EMBEDDED_DATA_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/geodata");
+/// The environment variable naming the data folder when `--data` is not given.
+pub const DATA_ENV: &str = "CLUSTER_ATLAS_DATA";
 
 /// cluster-atlas: China's industrial clusters, parks and towns on official boundaries.
 #[derive(Debug, Parser)]
@@ -61,17 +60,13 @@ pub struct PrepareArgs {
     pub out: PathBuf,
 }
 
-/// Resolves `--data`: the given folder, else `./geodata`, else the embedded default.
+/// Resolves `--data`: the given folder, else `$CLUSTER_ATLAS_DATA`, else `./geodata` (the
+/// folder shipped with the source, from the repository's root). Decided at run time: no
+/// path of the build machine is compiled into the binary.
 #[must_use]
 pub fn resolve_data_dir(data: Option<PathBuf>) -> PathBuf {
-    data.unwrap_or_else(|| {
-        let local = PathBuf::from("geodata");
-        if local.join("counties.fgb").is_file() {
-            local
-        } else {
-            PathBuf::from(EMBEDDED_DATA_DIR)
-        }
-    })
+    data.or_else(|| std::env::var_os(DATA_ENV).filter(|v| !v.is_empty()).map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("geodata"))
 }
 
 /// Runs one parsed command.

@@ -34,7 +34,7 @@ pub struct CommonArgs {
     /// Print GeoJSON instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// Data folder (default: ./geodata, else the one shipped with the source).
+    /// Data folder (default: $CLUSTER_ATLAS_DATA, else ./geodata).
     #[arg(long)]
     pub data: Option<PathBuf>,
 }

@@ -32,7 +32,7 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080", env = "CLUSTER_ATLAS_ADDR")]
     pub addr: SocketAddr,
-    /// Data folder (default: ./geodata, else the one shipped with the source).
+    /// Data folder (default: $CLUSTER_ATLAS_DATA, else ./geodata).
     #[arg(long, env = "CLUSTER_ATLAS_DATA")]
     pub data: Option<PathBuf>,
     /// Size of the in-memory tile cache in megabytes.
@@ -211,7 +211,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         };
         let make: api::live::MakeRouter = Arc::new(move |atlas: Atlas| {
             let state = AppState::new(atlas)
-                .with_remote_layers(remote.clone())
+                .with_remote_layers(&remote)
                 .with_tile_cache_mb(cache_mb)
                 .with_cluster_options(cluster)
                 .with_public_base(public_base.clone())

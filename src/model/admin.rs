@@ -40,6 +40,12 @@ impl AdminLevel {
             AdminLevel::County => "counties",
         }
     }
+
+    /// The level whose layer is named `name` (see [`AdminLevel::layer_name`]).
+    #[must_use]
+    pub fn from_layer_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|l| l.layer_name() == name)
+    }
 }
 
 impl fmt::Display for AdminLevel {

@@ -9,16 +9,23 @@
 //! down as SQL and never loads the layer. Admin boundaries stay in the atlas: they are small
 //! and every question needs them.
 //!
-//! Answers are owned values so that both implementations return the same types; the
-//! in-memory handlers keep their borrowed fast paths for the in-memory layers.
+//! Answers are owned values so that both implementations return the same types; features
+//! are [`SharedFeature`]s, so an in-memory answer clones a pointer, not a feature.
+//!
+//! [`PointSources`] is the set a server answers from: the atlas's layers, then the
+//! database's. Handlers, density, tiles and the web map see only this set.
 
+pub mod memory;
 pub mod postgis;
 
-use crate::analysis::features::{Bbox, Queryable};
+use crate::analysis::features::{Queryable, Selection};
 use crate::analysis::{AnalysisError, PointFilter};
-use crate::model::{DatetimeFilter, PlaceFeature, TimeSpan};
+pub use crate::atlas::SharedFeature;
+use crate::atlas::{Atlas, DEFAULT_POINT_LAYER};
+use crate::model::TimeSpan;
 use crate::tiles::{ClusterOptions, TileCoord};
 use geo::Point;
+use std::sync::Arc;
 
 /// What a layer is, computed once when the source is opened.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +34,8 @@ pub struct LayerInfo {
     pub name: String,
     /// Human-readable title.
     pub title: String,
+    /// One sentence on what the layer holds and where it lives.
+    pub description: String,
     /// Licence or terms of the data, if recorded.
     pub licence: Option<String>,
     /// Number of features.
@@ -39,28 +48,15 @@ pub struct LayerInfo {
     pub queryables: Vec<Queryable>,
 }
 
-/// An items request on one point layer, with its filters already parsed and checked.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ItemsQuery {
-    /// Only features inside this box.
-    pub bbox: Option<Bbox>,
-    /// `property = value` pairs (query-string equality on queryables), all must hold.
-    pub equals: Vec<(String, String)>,
-    /// Only features whose time intersects this.
-    pub datetime: Option<DatetimeFilter>,
-    /// A CQL2 filter whose property names were checked against the queryables.
-    pub filter: Option<cql2::Expr>,
-    /// Features to skip.
-    pub offset: usize,
-    /// Most features to return.
-    pub limit: usize,
-}
+/// An items request on one point layer: the selection of OGC API – Features, with its
+/// filters parsed and checked against the layer's queryables.
+pub type ItemsQuery = Selection;
 
 /// One page of features, in layer order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeaturePage {
     /// The features of the page.
-    pub features: Vec<PlaceFeature>,
+    pub features: Vec<SharedFeature>,
     /// How many features the whole selection has.
     pub number_matched: usize,
 }
@@ -69,7 +65,7 @@ pub struct FeaturePage {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Near {
     /// The feature.
-    pub feature: PlaceFeature,
+    pub feature: SharedFeature,
     /// Haversine distance from the query point (the one formula of [`crate::analysis::proximity::distance_m`]).
     pub distance_m: f64,
 }
@@ -85,6 +81,9 @@ pub struct WithinAnswer {
 
 pub use crate::analysis::density::CodeCount;
 
+/// Matching features per H3 cell, cells in ascending index order.
+pub type HexCounts = Vec<(h3o::CellIndex, usize)>;
+
 /// Why a source could not answer.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
@@ -98,6 +97,14 @@ pub enum SourceError {
         layer: String,
         /// What failed (connection refused, statement timeout, …).
         detail: String,
+    },
+    /// The layer cannot answer this kind of question (e.g. H3 counts of a database layer).
+    #[error("layer '{layer}' does not support {what}")]
+    Unsupported {
+        /// The layer.
+        layer: String,
+        /// The question.
+        what: &'static str,
     },
     /// A bug or corrupt stored data.
     #[error("layer '{layer}': {detail}")]
@@ -124,7 +131,7 @@ pub trait PointSource: Send + Sync + std::fmt::Debug {
     async fn items(&self, query: &ItemsQuery) -> SourceResult<FeaturePage>;
 
     /// The feature with this id.
-    async fn feature(&self, id: &str) -> SourceResult<Option<PlaceFeature>>;
+    async fn feature(&self, id: &str) -> SourceResult<Option<SharedFeature>>;
 
     /// The `k` features nearest to `center` that pass `filter`, nearest first (ties by id).
     async fn nearest(&self, center: Point<f64>, k: usize, filter: &PointFilter) -> SourceResult<Vec<Near>>;
@@ -135,6 +142,16 @@ pub trait PointSource: Send + Sync + std::fmt::Debug {
 
     /// Counts of the features passing `filter` per combination of admin codes.
     async fn code_counts(&self, filter: &PointFilter) -> SourceResult<Vec<CodeCount>>;
+
+    /// Counts of the features passing `filter` per H3 cell of `resolution` (checked by the
+    /// caller). Only layers that hold their points can place them in cells.
+    async fn hex_counts(&self, filter: &PointFilter, resolution: h3o::Resolution) -> SourceResult<HexCounts> {
+        let _ = (filter, resolution);
+        Err(SourceError::Unsupported {
+            layer: self.info().name.clone(),
+            what: "H3 counts",
+        })
+    }
 
     /// One vector tile of the layer (named `layer_name` inside the tile), clustered on the
     /// grid of `cluster` below [`crate::tiles::CLUSTER_MAX_ZOOM`]; `None` when empty.
@@ -149,5 +166,61 @@ pub trait PointSource: Send + Sync + std::fmt::Debug {
         cluster: ClusterOptions,
         filter: &PointFilter,
         limit: usize,
-    ) -> SourceResult<Vec<PlaceFeature>>;
+    ) -> SourceResult<Vec<SharedFeature>>;
+}
+
+/// A point layer as the API sees it.
+pub type Source = Arc<dyn PointSource>;
+
+/// The point layers a server answers from: the atlas's (the default layer first), then the
+/// database's, each name once. Built once per atlas.
+#[derive(Debug, Clone, Default)]
+pub struct PointSources {
+    layers: Vec<Source>,
+}
+
+impl PointSources {
+    /// The point layers of `atlas`, then those of `remote` whose names are free (neither an
+    /// atlas layer nor an admin level).
+    #[must_use]
+    pub fn new(atlas: &Arc<Atlas>, remote: &[Source]) -> Self {
+        let mut layers: Vec<Source> = (0..atlas.point_layers().len())
+            .map(|i| Arc::new(memory::MemoryLayer::new(atlas.clone(), i)) as Source)
+            .collect();
+        for r in remote {
+            let name = &r.info().name;
+            let taken = layers.iter().any(|l| &l.info().name == name) || crate::model::AdminLevel::from_layer_name(name).is_some();
+            if taken {
+                tracing::warn!(layer = %name, "a database layer has the name of a layer in memory; not served");
+            } else {
+                layers.push(r.clone());
+            }
+        }
+        Self { layers }
+    }
+
+    /// Every layer, in order.
+    #[must_use]
+    pub fn all(&self) -> &[Source] {
+        &self.layers
+    }
+
+    /// The layer with this name.
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<&Source> {
+        self.layers.iter().find(|l| l.info().name == name)
+    }
+
+    /// The layers a filter selects: the one its `layer` names, else all.
+    pub fn selected<'a>(&'a self, filter: &'a PointFilter) -> impl Iterator<Item = &'a Source> + 'a {
+        self.layers
+            .iter()
+            .filter(move |l| filter.layer.as_deref().is_none_or(|n| n == l.info().name))
+    }
+
+    /// The default layer, if served.
+    #[must_use]
+    pub fn default_layer(&self) -> Option<&Source> {
+        self.get(DEFAULT_POINT_LAYER)
+    }
 }

@@ -2,19 +2,8 @@
 
 use super::{CLUSTER_MAX_ZOOM, ClusterOptions, EXTENT, TileCoord, TileError};
 use crate::analysis::PointFilter;
-use crate::atlas::PointLayer;
+use crate::atlas::{PointLayer, SharedFeature};
 use crate::model::PlaceFeature;
-
-/// The members of one cluster and the zoom at which they stop sharing one cluster.
-#[derive(Debug)]
-pub struct ClusterExpansion<'a> {
-    /// The tile the cluster was drawn in.
-    pub tile: TileCoord,
-    /// The clustered points.
-    pub members: Vec<&'a PlaceFeature>,
-    /// First zoom at which the members fall into more than one cluster or point.
-    pub expansion_zoom: u8,
-}
 
 fn bad(detail: String) -> TileError {
     TileError::BadCoord {
@@ -73,33 +62,23 @@ pub fn expansion_zoom(tile: TileCoord, members: &[&PlaceFeature], cluster: Clust
         .unwrap_or(CLUSTER_MAX_ZOOM)
 }
 
-/// The members of cluster `id` in `layer` clustered with `cluster` (the options its tiles
-/// were encoded with); `Ok(None)` when no cluster of two or more points has that id.
-///
-/// # Errors
-/// [`TileError::BadCoord`] (parameter `cluster_id`) when the id cannot be a cluster id.
-pub fn expand_cluster<'a>(
+/// The points of `layer` passing `filter` in grid cell `cell` of tile `tile` (clustered on
+/// the grid of `cluster`, as its tiles were), by id.
+#[must_use]
+pub fn cluster_members<'a>(
     layer: &'a PointLayer,
-    id: u64,
+    tile: TileCoord,
+    cell: (u32, u32),
     cluster: ClusterOptions,
     filter: &PointFilter,
-) -> Result<Option<ClusterExpansion<'a>>, TileError> {
-    let (tile, cell) = decode(id, cluster)?;
+) -> Vec<&'a SharedFeature> {
     let (min, max) = tile.envelope(1.0);
-    let mut members: Vec<&PlaceFeature> = layer
+    let mut members: Vec<&SharedFeature> = layer
         .tree()
         .locate_in_envelope(&rstar::AABB::from_corners(min, max))
         .map(|e| &layer.features()[e.data])
         .filter(|f| filter.matches(f) && cell_in(tile, f, cluster) == Some(cell))
         .collect();
-    if members.len() < 2 {
-        return Ok(None);
-    }
     members.sort_by(|a, b| a.id.cmp(&b.id));
-    let expansion_zoom = expansion_zoom(tile, &members, cluster);
-    Ok(Some(ClusterExpansion {
-        tile,
-        members,
-        expansion_zoom,
-    }))
+    members
 }

@@ -277,32 +277,18 @@ pub fn resolve_layer<'a>(atlas: &'a Atlas, name: &str) -> Result<TileLayer<'a>, 
         .ok_or_else(|| TileError::UnknownLayer(name.to_owned()))
 }
 
-/// Encodes one layer of one tile, clustering points with `cluster` below
-/// [`CLUSTER_MAX_ZOOM`]; `None` when the tile holds no feature.
+/// Encodes one tile of the boundaries of `level` (layer `name`, with its `{name}_label`
+/// layer from [`label_min_zoom`]); `None` when the tile holds no unit.
 ///
 /// # Errors
 /// [`TileError::Encode`] if geozero cannot encode a geometry.
-pub fn encode_tile(
+pub fn encode_admin_tile(
     atlas: &Atlas,
     prepared: &PreparedTiles,
+    level: AdminLevel,
     name: &str,
-    layer: TileLayer<'_>,
     t: TileCoord,
-    cluster: ClusterOptions,
-    filter: &PointFilter,
 ) -> Result<Option<Vec<u8>>, TileError> {
-    let level = match layer {
-        TileLayer::Admin(level) => level,
-        TileLayer::Points(p) => {
-            let mut b = PointLayerBuilder::new(prepared.point_dictionary(atlas, p));
-            if t.z >= CLUSTER_MAX_ZOOM {
-                point_features(p, t, filter, &mut b);
-            } else {
-                cluster_features(p, t, cluster, filter, &mut b);
-            }
-            return Ok(b.into_tile(name.to_owned(), EXTENT));
-        }
-    };
     let mut b = LayerBuilder::default();
     let mut labels = LayerBuilder::default();
     admin_features(atlas, prepared, level, t, &mut b)?;
@@ -315,6 +301,27 @@ pub fn encode_tile(
         layers.push(labels.into_layer(format!("{name}_label")));
     }
     Ok(Some(geozero::mvt::Tile { layers }.encode_to_vec()))
+}
+
+/// Encodes one tile of point layer `layer` (named `name` in the tile, properties numbered
+/// by `dictionary`, the layer's own): the points passing `filter`, clustered on the grid of
+/// `cluster` below [`CLUSTER_MAX_ZOOM`]; `None` when the tile holds no point.
+#[must_use]
+pub fn encode_point_tile(
+    layer: &PointLayer,
+    dictionary: &point_tags::PointDictionary,
+    name: &str,
+    t: TileCoord,
+    cluster: ClusterOptions,
+    filter: &PointFilter,
+) -> Option<Vec<u8>> {
+    let mut b = PointLayerBuilder::new(dictionary);
+    if t.z >= CLUSTER_MAX_ZOOM {
+        point_features(layer, t, filter, &mut b);
+    } else {
+        cluster_features(layer, t, cluster, filter, &mut b);
+    }
+    b.into_tile(name.to_owned(), EXTENT)
 }
 
 /// First zoom whose admin tiles carry label points: below it the names of a level are too

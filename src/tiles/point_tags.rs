@@ -12,6 +12,7 @@ use crate::model::PlaceFeature;
 use geozero::mvt::TileValue;
 use geozero::mvt::tile;
 use serde_json::Value;
+use std::borrow::Borrow;
 use std::collections::HashMap;
 
 /// The keys and distinct values of one point layer's properties, and each feature's tags as
@@ -86,16 +87,15 @@ impl Numbering {
 impl PointDictionary {
     /// Numbers the properties of `features` (see [`point_props`]).
     #[must_use]
-    pub fn new(features: &[PlaceFeature]) -> Self {
+    pub fn new<F: Borrow<PlaceFeature>>(features: &[F]) -> Self {
         let mut n = Numbering::default();
-        let tags = features
-            .iter()
+        let features = || features.iter().map(Borrow::borrow);
+        let tags = features()
             .map(|f| point_props(f).into_iter().map(|(k, v)| (n.key(&k), n.value(v))).collect())
             .collect();
         let mut industries = Numbering::default();
-        let feature_industries = features
-            .iter()
-            .map(|f| f.industries.iter().map(|i| industries.key(i)).collect())
+        let feature_industries = features()
+            .map(|f: &PlaceFeature| f.industries.iter().map(|i| industries.key(i)).collect())
             .collect();
         Self {
             keys: n.keys,
@@ -103,7 +103,7 @@ impl PointDictionary {
             tags,
             industries: industries.keys,
             feature_industries,
-            unit_square: features.iter().map(|f| super::unit_square(f.point.x(), f.point.y())).collect(),
+            unit_square: features().map(|f| super::unit_square(f.point.x(), f.point.y())).collect(),
         }
     }
 

@@ -5,9 +5,8 @@
 //! it touches (2.6M vertices for a low-zoom counties tile).
 
 use super::EXTENT;
-use super::point_tags::PointDictionary;
 use crate::analysis::density::assigned_unit;
-use crate::atlas::{Atlas, PointLayer};
+use crate::atlas::Atlas;
 use crate::model::AdminLevel;
 use geo::{BoundingRect, Coord, MapCoords, MultiPolygon, Polygon, Simplify};
 use std::collections::{BTreeMap, HashMap};
@@ -36,8 +35,6 @@ pub struct PreparedTiles {
     pyramid: [[OnceLock<Vec<MultiPolygon<f32>>>; ZOOMS]; 3],
     /// `[level]` → unit code → counts.
     counts: [OnceLock<HashMap<String, UnitCounts>>; 3],
-    /// Point layer name → its MVT property dictionary.
-    points: OnceLock<HashMap<String, PointDictionary>>,
 }
 
 fn slot(level: AdminLevel) -> usize {
@@ -55,9 +52,6 @@ impl PreparedTiles {
         for level in LEVELS {
             let _ = self.generalised(atlas, level, 0);
             let _ = self.counts(atlas, level);
-        }
-        if let Some(layer) = atlas.point_layers().first() {
-            let _ = self.point_dictionary(atlas, layer);
         }
     }
 
@@ -84,22 +78,6 @@ impl PreparedTiles {
                     .collect(),
             }
         }))
-    }
-
-    /// The MVT property dictionary of point layer `layer` (all point layers are numbered on
-    /// first use; a layer not in the atlas gets an empty one).
-    pub fn point_dictionary(&self, atlas: &Atlas, layer: &PointLayer) -> &PointDictionary {
-        static EMPTY: OnceLock<PointDictionary> = OnceLock::new();
-        self.points
-            .get_or_init(|| {
-                atlas
-                    .point_layers()
-                    .iter()
-                    .map(|l| (l.name().to_owned(), PointDictionary::new(l.features())))
-                    .collect()
-            })
-            .get(layer.name())
-            .unwrap_or_else(|| EMPTY.get_or_init(PointDictionary::default))
     }
 
     /// Point counts per unit code of `level` (see [`UnitCounts`]).
@@ -131,7 +109,7 @@ fn drop_specks<T: geo::GeoFloat>(mp: &MultiPolygon<T>, size: T) -> MultiPolygon<
 /// Per-unit point counts by industry of the default point layer (`n_<industry>`, `n_total`).
 fn industry_counts(atlas: &Atlas, level: AdminLevel) -> HashMap<String, UnitCounts> {
     let mut out: HashMap<String, UnitCounts> = HashMap::new();
-    let Some(layer) = atlas.point_layer(crate::load::DEFAULT_POINT_LAYER) else {
+    let Some(layer) = atlas.point_layer(crate::atlas::DEFAULT_POINT_LAYER) else {
         return out;
     };
     for f in layer.features() {

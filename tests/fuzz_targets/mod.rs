@@ -8,11 +8,13 @@
 
 use axum::body::Body;
 use axum::http::{Request, Uri};
-use cluster_atlas::analysis::features::{self, Collection, FilterLang, Selection};
+use cluster_atlas::analysis::features::{self, FilterLang, Selection};
 use cluster_atlas::api::{AppState, router};
 use cluster_atlas::atlas::Atlas;
 use cluster_atlas::crs::Datum;
-use cluster_atlas::load::import::{decode_text, encode_layer, import_csv, import_geojson, read_csv_table};
+use cluster_atlas::ingest::import::{encode_layer, import_csv, import_geojson};
+use cluster_atlas::load::csv::{decode_text, read_csv_table};
+use cluster_atlas::model::AdminLevel;
 use http_body_util::BodyExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -169,7 +171,11 @@ pub fn cql2(data: &[u8]) {
     let Some((&pick, rest)) = data.split_first() else { return };
     let atlas = atlas();
     let id = ["clusters", "provinces", "prefectures", "counties"][usize::from(pick & 3)];
-    let collection = Collection::find(&atlas, id).expect("collection exists");
+    let level = AdminLevel::from_layer_name(id);
+    let queryables = match level {
+        Some(_) => features::admin_queryables(),
+        None => atlas.point_layer(id).expect("collection exists").queryables(),
+    };
     let lang = if pick & 4 == 0 {
         FilterLang::Cql2Text
     } else {
@@ -181,7 +187,7 @@ pub fn cql2(data: &[u8]) {
         cluster_atlas::analysis::AnalysisError::InvalidArgument { parameter: "filter", .. } => {}
         other => panic!("filter {text:?} on {id}: unexpected error {other:?}"),
     };
-    let Ok(filter) = features::parse_filter(collection, &text, lang).map_err(check) else {
+    let Ok(filter) = features::parse_filter(id, queryables, &text, lang).map_err(check) else {
         return;
     };
     let sel = Selection {
@@ -189,8 +195,12 @@ pub fn cql2(data: &[u8]) {
         limit: 10,
         ..Selection::default()
     };
-    if let Ok(page) = features::select(&atlas, collection, &sel).map_err(check) {
-        assert!(page.items.len() <= page.number_matched.min(10), "filter {text:?} on {id}");
+    let counts = match level {
+        Some(level) => features::select_admin(&atlas, level, &sel).map(|p| (p.items.len(), p.number_matched)),
+        None => features::select_points(&atlas.point_layers()[0], &sel).map(|p| (p.items.len(), p.number_matched)),
+    };
+    if let Ok((returned, matched)) = counts.map_err(check) {
+        assert!(returned <= matched.min(10), "filter {text:?} on {id}");
     }
 }
 

@@ -2,13 +2,15 @@
 
 use super::links::{Base, GEOJSON, HTML, JSON, link, self_and_alternate};
 use super::{Format, html, negotiate, reply};
-use crate::analysis::features::Collection;
+use crate::analysis::features::{self, Queryable};
 use crate::api::AppState;
 use crate::api::error::ApiError;
 use crate::api::extract::Path;
 use crate::api::params::QueryParams;
 use crate::atlas::Atlas;
 use crate::crs::project::OutputCrs;
+use crate::model::{AdminLevel, TimeSpan};
+use crate::source::Source;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -17,34 +19,113 @@ use serde_json::{Map, Value, json};
 /// The only CRS of this service: WGS84 longitude/latitude.
 pub const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 
+/// One collection of the feature service: an admin level (answered from the atlas) or a
+/// point layer (answered by its source, in memory or in a database).
+#[derive(Clone, Copy)]
+pub enum Collection<'a> {
+    /// `provinces`, `prefectures` or `counties`.
+    Admin(AdminLevel),
+    /// A point layer.
+    Points(&'a Source),
+}
+
+impl<'a> Collection<'a> {
+    /// The collection id used in URLs.
+    #[must_use]
+    pub fn id(&self) -> &'a str {
+        match self {
+            Collection::Admin(level) => level.layer_name(),
+            Collection::Points(source) => &source.info().name,
+        }
+    }
+
+    /// Human-readable title.
+    #[must_use]
+    pub fn title(&self) -> &'a str {
+        match self {
+            Collection::Admin(AdminLevel::Province) => "Provinces (省级行政区)",
+            Collection::Admin(AdminLevel::Prefecture) => "Prefectures (地级行政区)",
+            Collection::Admin(AdminLevel::County) => "Counties (县级行政区)",
+            Collection::Points(source) => &source.info().title,
+        }
+    }
+
+    /// One-sentence description.
+    #[must_use]
+    pub fn description(&self) -> String {
+        match self {
+            Collection::Admin(level) => {
+                format!("China's {level}-level administrative units with full-resolution WGS84 boundaries; feature id = GB/T 2260 code.")
+            }
+            Collection::Points(source) => source.info().description.clone(),
+        }
+    }
+
+    /// The properties requests may filter on, in a stable order (computed once).
+    #[must_use]
+    pub fn queryables(&self) -> &'a [Queryable] {
+        match self {
+            Collection::Admin(_) => features::admin_queryables(),
+            Collection::Points(source) => &source.info().queryables,
+        }
+    }
+
+    /// Properties a feature has besides its queryables (for `properties=`).
+    #[must_use]
+    pub fn other_properties(&self) -> &'static [&'static str] {
+        match self {
+            Collection::Admin(_) => &["representative_point"],
+            Collection::Points(_) => &["layer"],
+        }
+    }
+
+    /// Number of features.
+    #[must_use]
+    pub fn len(&self, atlas: &Atlas) -> usize {
+        match self {
+            Collection::Admin(level) => atlas.admin_units(*level).len(),
+            Collection::Points(source) => source.info().count,
+        }
+    }
+
+    /// `[min_lon, min_lat, max_lon, max_lat]` of all features.
+    #[must_use]
+    pub fn extent(&self, atlas: &Atlas) -> Option<[f64; 4]> {
+        match self {
+            Collection::Admin(level) => atlas
+                .admin_extent(*level)
+                .map(|e| [e.lower()[0], e.lower()[1], e.upper()[0], e.upper()[1]]),
+            Collection::Points(source) => source.info().extent,
+        }
+    }
+
+    /// The span of the features' times (admin units have none).
+    #[must_use]
+    pub fn temporal(&self) -> Option<TimeSpan> {
+        match self {
+            Collection::Admin(_) => None,
+            Collection::Points(source) => source.info().temporal,
+        }
+    }
+}
+
+/// Every collection served: the point layers (in memory, then from databases), then
+/// counties, prefectures and provinces.
+#[must_use]
+pub fn all(s: &AppState) -> Vec<Collection<'_>> {
+    let admin = [AdminLevel::County, AdminLevel::Prefecture, AdminLevel::Province].map(Collection::Admin);
+    s.layers.all().iter().map(Collection::Points).chain(admin).collect()
+}
+
 /// The collection with this id, or 404 naming it.
 ///
 /// # Errors
 /// [`ApiError::NotFound`].
-pub fn find<'a>(atlas: &'a Atlas, id: &str) -> Result<Collection<'a>, ApiError> {
-    Collection::find(atlas, id).ok_or_else(|| ApiError::NotFound(format!("no collection '{id}'")))
-}
-
-/// The collection with this id among the atlas's and the database layers, or 404.
-///
-/// # Errors
-/// [`ApiError::NotFound`].
-pub fn find_served<'a>(s: &'a AppState, id: &str) -> Result<Collection<'a>, ApiError> {
-    match s.remote_layer(id) {
-        Some(source) => Ok(Collection::Remote(source.as_ref())),
-        None => find(&s.atlas, id),
-    }
-}
-
-/// Every collection served: point layers (in memory, then from databases), then admin.
-#[must_use]
-pub fn all_served(s: &AppState) -> Vec<Collection<'_>> {
-    let mut all = Collection::all(&s.atlas);
-    let at = all.iter().take_while(|c| matches!(c, Collection::Points(_))).count();
-    for (i, source) in s.remote.iter().enumerate() {
-        all.insert(at + i, Collection::Remote(source.as_ref()));
-    }
-    all
+pub fn find<'a>(s: &'a AppState, id: &str) -> Result<Collection<'a>, ApiError> {
+    AdminLevel::from_layer_name(id)
+        .map(Collection::Admin)
+        .or_else(|| s.layers.get(id).map(Collection::Points))
+        .ok_or_else(|| ApiError::NotFound(format!("no collection '{id}'")))
 }
 
 /// The description of one collection (as in `/collections` and `/collections/{id}`).
@@ -67,18 +148,11 @@ pub fn collection_doc(atlas: &Atlas, c: Collection<'_>, base: &Base) -> Value {
     links.dedup();
     let bbox = c.extent(atlas).map_or_else(Vec::new, |b| vec![b]);
     let mut extent = json!({"spatial": {"bbox": bbox, "crs": CRS84}});
-    let temporal = match c {
-        Collection::Points(layer) => layer.temporal_extent(),
-        Collection::Remote(source) => source.info().temporal,
-        Collection::Admin(_) => None,
-    };
-    {
-        if let Some(t) = temporal {
-            extent["temporal"] = json!({
-                "interval": [[format!("{}T00:00:00Z", t.start), format!("{}T23:59:59Z", t.end)]],
-                "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
-            });
-        }
+    if let Some(t) = c.temporal() {
+        extent["temporal"] = json!({
+            "interval": [[format!("{}T00:00:00Z", t.start), format!("{}T23:59:59Z", t.end)]],
+            "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
+        });
     }
     json!({
         "id": id,
@@ -109,7 +183,7 @@ pub fn collection_doc(atlas: &Atlas, c: Collection<'_>, base: &Base) -> Value {
 pub async fn get_collections(State(s): State<AppState>, base: Base, headers: HeaderMap, mut q: QueryParams) -> Result<Response, ApiError> {
     let fmt = negotiate(&mut q, &headers)?;
     q.finish()?;
-    let collections: Vec<Value> = all_served(&s).into_iter().map(|c| collection_doc(&s.atlas, c, &base)).collect();
+    let collections: Vec<Value> = all(&s).into_iter().map(|c| collection_doc(&s.atlas, c, &base)).collect();
     let doc = json!({
         "links": self_and_alternate(&base, "/collections", &[], JSON, fmt == Format::Html),
         "collections": collections,
@@ -139,7 +213,7 @@ pub async fn get_collection(
     headers: HeaderMap,
     mut q: QueryParams,
 ) -> Result<Response, ApiError> {
-    let c = find_served(&s, &id)?;
+    let c = find(&s, &id)?;
     let fmt = negotiate(&mut q, &headers)?;
     q.finish()?;
     let doc = collection_doc(&s.atlas, c, &base);
@@ -169,12 +243,12 @@ pub async fn get_queryables(
     headers: HeaderMap,
     mut q: QueryParams,
 ) -> Result<Response, ApiError> {
-    let c = find_served(&s, &id)?;
+    let c = find(&s, &id)?;
     let fmt = negotiate(&mut q, &headers)?;
     q.finish()?;
     let properties: Map<String, Value> = c
         .queryables()
-        .into_iter()
+        .iter()
         .map(|qb| (qb.name.clone(), json!({"title": qb.name, "type": qb.kind.name()})))
         .collect();
     let doc = json!({

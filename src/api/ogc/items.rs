@@ -9,22 +9,22 @@
 //! (`?industry=foundry` matches a feature carrying the tag among its `industries`; Part 3
 //! "queryables as query parameters"), else 400.
 
-use super::collections::{find, find_served};
+use super::collections::{Collection, find};
 use super::links::{Base, GEOJSON, HTML, link, segment, self_and_alternate, with_query};
 use super::{Format, html, negotiate, reply};
-use crate::analysis::features::{self, Bbox, Collection, FilterLang, Item, Selection};
+use crate::analysis::features::{self, Bbox, FilterLang, Selection};
 use crate::api::AppState;
 use crate::api::error::ApiError;
 use crate::api::extract::Path;
 use crate::api::params::QueryParams;
 use crate::api::stream;
-use crate::atlas::Atlas;
 use crate::crs::project::{OutputCrs, Projector};
-use crate::geojson_out::{EncodedLayers, FeatureWriter};
-use crate::source::{FeaturePage, ItemsQuery};
+use crate::geojson_out::FeatureWriter;
+use crate::model::{AdminCode, AdminLevel, AdminUnit, PlaceFeature};
+use crate::source::FeaturePage;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde_json::{Value, json};
 
 /// `bbox=minx,miny,maxx,maxy` in `bbox-crs` axis order (a 6-number 3D box drops its
@@ -94,11 +94,7 @@ fn parse_properties(q: &mut QueryParams, c: Collection<'_>) -> Result<Option<Vec
             format!("parameter 'properties' holds an empty name: '{raw}'"),
         ));
     }
-    let known = c.queryables();
-    let extra: &[&str] = match c {
-        Collection::Admin(_) => &["area_km2", "representative_point"],
-        Collection::Points(_) | Collection::Remote(_) => &["layer"],
-    };
+    let (known, extra) = (c.queryables(), c.other_properties());
     match names
         .iter()
         .find(|n| !known.iter().any(|k| &k.name == *n) && !extra.contains(&n.as_str()))
@@ -133,7 +129,7 @@ fn parse_filter_params(q: &mut QueryParams, c: Collection<'_>) -> Result<Option<
         }
     }
     let Some(text) = q.raw("filter") else { return Ok(None) };
-    Ok(Some(features::parse_filter(c, text, lang)?))
+    Ok(Some(features::parse_filter(c.id(), c.queryables(), text, lang)?))
 }
 
 /// Everything an items request selects, from the query string.
@@ -159,23 +155,40 @@ fn parse_selection(q: &mut QueryParams, c: Collection<'_>, max_items: usize) -> 
     ))
 }
 
+/// One feature of a page: an admin unit or a point feature.
+#[derive(Debug, Clone, Copy)]
+enum Item<'a> {
+    /// An admin unit (id = code).
+    Admin(&'a AdminUnit),
+    /// A point feature (id = its id).
+    Point(&'a PlaceFeature),
+}
+
+impl Item<'_> {
+    /// The feature id used in URLs.
+    fn id(&self) -> String {
+        match self {
+            Item::Admin(u) => u.code.to_string(),
+            Item::Point(p) => p.id.clone(),
+        }
+    }
+}
+
 /// One feature as GeoJSON bytes with full-resolution geometry, keeping only `properties` if
-/// given; a point feature's properties are copied from `encoded` when it holds them.
+/// given; a point feature's properties are copied from `members` (their encoding made
+/// once, see [`crate::geojson_out::EncodedLayers`]) when given.
 fn encode_bytes(
     item: Item<'_>,
     collection: &str,
     properties: Option<&[String]>,
     crs: &Projector,
-    encoded: Option<(&Atlas, &EncodedLayers)>,
+    members: Option<&[u8]>,
 ) -> Result<Vec<u8>, ApiError> {
     let w = FeatureWriter::projected(crs).keeping(properties);
     let mut out = Vec::with_capacity(1024);
     match item {
         Item::Admin(u) => w.admin(&mut out, u, true),
-        Item::Point(f) => {
-            let members = encoded.and_then(|(atlas, e)| e.members(atlas, collection, f));
-            w.place(&mut out, f, members, collection, None)
-        }
+        Item::Point(f) => w.place(&mut out, f, members, collection, None),
     }
     .map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(out)
@@ -247,6 +260,7 @@ fn page_links(base: &Base, c: &str, uri: &Uri, fmt: Format, sel: &Selection, mat
         (status = 200, description = "A page of features as a GeoJSON FeatureCollection (other query parameters are equality filters on queryables)", body = Object, content_type = "application/geo+json"),
         (status = 400, description = "Bad parameter; `parameter` names it", body = crate::api::problem::Problem, content_type = "application/problem+json"),
         (status = 404, description = "Not found", body = crate::api::problem::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The layer's database is unavailable; retry later", body = crate::api::problem::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn get_items(
@@ -257,58 +271,30 @@ pub async fn get_items(
     headers: HeaderMap,
     mut q: QueryParams,
 ) -> Result<Response, ApiError> {
-    let c = find_served(&s, &id)?;
+    let c = find(&s, &id)?;
     let fmt = negotiate(&mut q, &headers)?;
     let out = parse_output_crs(&mut q, "crs")?;
     let (sel, properties) = parse_selection(&mut q, c, s.limits.max_items)?;
     q.finish()?;
-    if let Collection::Remote(source) = c {
-        features::check_equals(&c.queryables(), &sel.equals)?;
-        let query = ItemsQuery {
-            bbox: sel.bbox,
-            equals: sel.equals.clone(),
-            datetime: sel.datetime,
-            filter: sel.filter.clone(),
-            offset: sel.offset,
-            limit: sel.limit,
-        };
-        let page = source.items(&query).await?;
-        return remote_items(id, uri, base, headers, fmt, sel, properties, out, page).await;
-    }
-    if fmt == Format::Json {
-        // PROJ objects are not Send: the encoder builds its own projector.
-        return stream_items(&s, id, uri, base, sel, properties, out).await;
-    }
-    // Selected, encoded and rendered on the blocking pool (a page may hold 10,000 polygons).
-    let atlas = s.atlas.clone();
-    tokio::task::spawn_blocking(move || {
-        let c = find(&atlas, &id)?;
-        let crs = out.projector().map_err(|e| ApiError::Internal(e.to_string()))?;
-        let page = features::select(&atlas, c, &sel)?;
-        let returned = page.items.len();
-        let feats: Vec<Value> = page
-            .items
-            .into_iter()
-            .map(|i| encode(i, c.id(), properties.as_deref(), &crs))
-            .collect::<Result<_, _>>()?;
-        let links = page_links(&base, c.id(), &uri, fmt, &sel, page.number_matched, returned);
-        let doc = json!({
-            "type": "FeatureCollection",
-            "numberMatched": page.number_matched,
-            "numberReturned": returned,
-            "links": links,
-            "features": feats,
-        });
-        Ok(with_content_crs(reply(fmt, &headers, &doc, GEOJSON, html::items, true), crs.crs()))
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?
+    let request = PageRequest {
+        id,
+        uri,
+        base,
+        headers,
+        fmt,
+        sel,
+        properties,
+        crs: out,
+    };
+    let page = match c {
+        Collection::Admin(level) => return admin_page(&s, level, request).await,
+        Collection::Points(source) => source.items(&request.sel).await?,
+    };
+    point_page(&s, request, page).await
 }
 
-/// A page of a database layer as GeoJSON or HTML, encoded on the blocking pool (PROJ
-/// objects are not `Send`) once the source has answered.
-#[allow(clippy::too_many_arguments, reason = "the parsed request, passed on whole")]
-async fn remote_items(
+/// What an items page needs besides its features: the parsed request.
+struct PageRequest {
     id: String,
     uri: Uri,
     base: Base,
@@ -316,39 +302,107 @@ async fn remote_items(
     fmt: Format,
     sel: Selection,
     properties: Option<Vec<String>>,
-    out: OutputCrs,
-    page: FeaturePage,
-) -> Result<Response, ApiError> {
-    tokio::task::spawn_blocking(move || {
-        let crs = out.projector().map_err(|e| ApiError::Internal(e.to_string()))?;
-        let returned = page.features.len();
-        let links = page_links(&base, &id, &uri, fmt, &sel, page.number_matched, returned);
-        if fmt == Format::Json {
-            let head = collection_head(page.number_matched, returned, links);
-            let w = FeatureWriter::projected(&crs).keeping(properties.as_deref());
-            let body = crate::geojson_out::collection_bytes(&head, &page.features, |o, f| w.place(o, f, None, &id, None))
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
-            let mut resp = ([(axum::http::header::CONTENT_TYPE, GEOJSON)], body).into_response();
-            resp.headers_mut()
-                .insert(axum::http::header::CACHE_CONTROL, HeaderValue::from_static(super::CACHE_CONTROL));
-            return Ok(with_content_crs(resp, out));
-        }
-        let feats: Vec<Value> = page
-            .features
-            .iter()
-            .map(|f| encode(Item::Point(f), &id, properties.as_deref(), &crs))
+    crs: OutputCrs,
+}
+
+impl PageRequest {
+    fn links(&self, matched: usize, returned: usize) -> Vec<Value> {
+        page_links(&self.base, &self.id, &self.uri, self.fmt, &self.sel, matched, returned)
+    }
+
+    /// The HTML page (or non-streamed JSON) of `features`, encoded on this thread.
+    fn reply<'a>(&self, items: impl Iterator<Item = Item<'a>>, matched: usize) -> Result<Response, ApiError> {
+        let crs = self.crs.projector().map_err(|e| ApiError::Internal(e.to_string()))?;
+        let feats: Vec<Value> = items
+            .map(|i| encode(i, &self.id, self.properties.as_deref(), &crs))
             .collect::<Result<_, _>>()?;
         let doc = json!({
             "type": "FeatureCollection",
-            "numberMatched": page.number_matched,
-            "numberReturned": returned,
-            "links": links,
+            "numberMatched": matched,
+            "numberReturned": feats.len(),
+            "links": self.links(matched, feats.len()),
             "features": feats,
         });
-        Ok(with_content_crs(reply(fmt, &headers, &doc, GEOJSON, html::items, true), out))
+        Ok(with_content_crs(
+            reply(self.fmt, &self.headers, &doc, GEOJSON, html::items, true),
+            self.crs,
+        ))
+    }
+}
+
+/// A page of an admin collection: selected and encoded on the blocking pool (a page may
+/// hold 10,000 polygons), streamed as GeoJSON or rendered as HTML.
+async fn admin_page(s: &AppState, level: AdminLevel, r: PageRequest) -> Result<Response, ApiError> {
+    let atlas = s.atlas.clone();
+    if r.fmt == Format::Html {
+        return tokio::task::spawn_blocking(move || {
+            let page = features::select_admin(&atlas, level, &r.sel)?;
+            r.reply(page.items.into_iter().map(Item::Admin), page.number_matched)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    }
+    let crs = r.crs;
+    let resp = stream::respond(GEOJSON, s.limits.max_result_bytes, move |start| {
+        let page = match features::select_admin(&atlas, level, &r.sel) {
+            Ok(page) => page,
+            Err(e) => return start.reject(e.into()),
+        };
+        let items = page.items.into_iter().map(Item::Admin).collect();
+        write_page(start, &r, page.number_matched, items, |_| None);
     })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .await?;
+    Ok(streamed(resp, crs))
+}
+
+/// A page of a point layer, as its source answered it: streamed as GeoJSON (an in-memory
+/// feature's properties copied from their encoding made once) or rendered as HTML.
+async fn point_page(s: &AppState, r: PageRequest, page: FeaturePage) -> Result<Response, ApiError> {
+    if r.fmt == Format::Html {
+        return tokio::task::spawn_blocking(move || r.reply(page.features.iter().map(|f| Item::Point(f)), page.number_matched))
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+    }
+    let (atlas, encoded, crs) = (s.atlas.clone(), s.encoded.clone(), r.crs);
+    let resp = stream::respond(GEOJSON, s.limits.max_result_bytes, move |start| {
+        let items = page.features.iter().map(|f| Item::Point(f)).collect();
+        write_page(start, &r, page.number_matched, items, |item| match item {
+            Item::Point(f) => encoded.members(&atlas, &r.id, f),
+            Item::Admin(_) => None,
+        });
+    })
+    .await?;
+    Ok(streamed(resp, crs))
+}
+
+/// Streams the GeoJSON page of `items` (of `matched`), each encoded as it is written
+/// (memory per request stays a few chunks; see [`crate::api::stream`]); `members` gives a
+/// point feature's encoded properties when there are any. Called on the blocking pool.
+fn write_page<'a>(
+    start: stream::Start,
+    r: &PageRequest,
+    matched: usize,
+    items: Vec<Item<'a>>,
+    members: impl Fn(Item<'a>) -> Option<&'a [u8]>,
+) {
+    let projector = match r.crs.projector() {
+        Ok(p) => p,
+        Err(e) => return start.reject(ApiError::Internal(e.to_string())),
+    };
+    let Some(writer) = start.begin() else { return };
+    let head = collection_head(matched, items.len(), r.links(matched, items.len()));
+    let features = items
+        .into_iter()
+        .map(|item| encode_bytes(item, &r.id, r.properties.as_deref(), &projector, members(item)));
+    stream::finish_feature_collection(writer, &head, features);
+}
+
+/// A streamed page's headers: its CRS and caching (no ETag: it would need the whole body first).
+fn streamed(resp: Response, crs: OutputCrs) -> Response {
+    let mut resp = with_content_crs(resp, crs);
+    resp.headers_mut()
+        .insert(axum::http::header::CACHE_CONTROL, HeaderValue::from_static(super::CACHE_CONTROL));
+    resp
 }
 
 /// The members of a streamed FeatureCollection that come before its features.
@@ -361,44 +415,6 @@ fn collection_head(number_matched: usize, returned: usize, links: Vec<Value>) ->
     head.insert("timeStamp".into(), json!(stamp));
     head.insert("links".into(), Value::Array(links));
     head
-}
-
-/// The GeoJSON page of an items request, selected and encoded on the blocking pool and
-/// streamed feature by feature (memory per request stays a few chunks; see
-/// [`crate::api::stream`]). A selection error is answered before the body starts. Streamed
-/// pages carry no ETag: it would need the whole body first.
-async fn stream_items(
-    s: &AppState,
-    id: String,
-    uri: Uri,
-    base: Base,
-    sel: Selection,
-    properties: Option<Vec<String>>,
-    crs: OutputCrs,
-) -> Result<Response, ApiError> {
-    let (atlas, encoded) = (s.atlas.clone(), s.encoded.clone());
-    let resp = stream::respond(GEOJSON, s.limits.max_result_bytes, move |start| {
-        let selected = find(&atlas, &id).and_then(|c| Ok((c, features::select(&atlas, c, &sel)?)));
-        let projector = crs.projector().map_err(|e| ApiError::Internal(e.to_string()));
-        let ((c, page), projector) = match (selected, projector) {
-            (Ok(p), Ok(proj)) => (p, proj),
-            (Err(e), _) | (_, Err(e)) => return start.reject(e),
-        };
-        let Some(writer) = start.begin() else { return };
-        let returned = page.items.len();
-        let links = page_links(&base, c.id(), &uri, Format::Json, &sel, page.number_matched, returned);
-        let head = collection_head(page.number_matched, returned, links);
-        let features = page
-            .items
-            .into_iter()
-            .map(|i| encode_bytes(i, c.id(), properties.as_deref(), &projector, Some((&atlas, &encoded))));
-        stream::finish_feature_collection(writer, &head, features);
-    })
-    .await?;
-    let mut resp = with_content_crs(resp, crs);
-    resp.headers_mut()
-        .insert(axum::http::header::CACHE_CONTROL, HeaderValue::from_static(super::CACHE_CONTROL));
-    Ok(resp)
 }
 
 /// `GET /collections/{id}/items/{featureId}`: one feature; 404 for an unknown id.
@@ -417,6 +433,7 @@ async fn stream_items(
         (status = 200, description = "One feature", body = Object, content_type = "application/geo+json"),
         (status = 400, description = "Bad parameter; `parameter` names it", body = crate::api::problem::Problem, content_type = "application/problem+json"),
         (status = 404, description = "Not found", body = crate::api::problem::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The layer's database is unavailable; retry later", body = crate::api::problem::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn get_item(
@@ -426,21 +443,25 @@ pub async fn get_item(
     headers: HeaderMap,
     mut q: QueryParams,
 ) -> Result<Response, ApiError> {
-    let c = find_served(&s, &id)?;
+    let c = find(&s, &id)?;
     let fmt = negotiate(&mut q, &headers)?;
     let properties = parse_properties(&mut q, c)?;
     let out = parse_output_crs(&mut q, "crs")?;
     q.finish()?;
-    let remote = match c {
-        Collection::Remote(source) => source.feature(&feature_id).await?,
-        _ => None,
+    let point = match c {
+        Collection::Points(source) => source.feature(&feature_id).await?,
+        Collection::Admin(_) => None,
     };
+    let item = match (c, &point) {
+        (Collection::Admin(level), _) => feature_id
+            .parse::<AdminCode>()
+            .ok()
+            .and_then(|code| s.atlas.admin_by_code(level, code))
+            .map(Item::Admin),
+        (Collection::Points(_), point) => point.as_deref().map(Item::Point),
+    }
+    .ok_or_else(|| ApiError::NotFound(format!("no feature '{feature_id}' in collection '{id}'")))?;
     let crs = out.projector().map_err(|e| ApiError::Internal(e.to_string()))?;
-    let item = remote
-        .as_ref()
-        .map(Item::Point)
-        .or_else(|| features::feature(&s.atlas, c, &feature_id))
-        .ok_or_else(|| ApiError::NotFound(format!("no feature '{feature_id}' in collection '{id}'")))?;
     let mut doc = encode(item, c.id(), properties.as_deref(), &crs)?;
     let path = format!("/collections/{id}/items/{}", segment(&item.id()));
     let mut links = self_and_alternate(&base, &path, &[], GEOJSON, fmt == Format::Html);

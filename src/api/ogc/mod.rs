@@ -13,12 +13,13 @@ pub mod landing;
 pub mod links;
 
 use super::AppState;
+use super::conditional;
 use super::error::ApiError;
 use super::params::QueryParams;
 use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::Response;
 use axum::routing::get;
 use serde_json::Value;
 use std::hash::{Hash, Hasher};
@@ -100,13 +101,9 @@ pub fn reply(
     };
     let mut hasher = std::hash::DefaultHasher::new();
     body.hash(&mut hasher);
-    let etag = format!("W/\"{:016x}\"", hasher.finish());
-    if request
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag))
-    {
-        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+    let etag = conditional::weak_etag(format_args!("{:016x}", hasher.finish()));
+    if conditional::is_fresh(request, &etag) {
+        return conditional::not_modified(&etag, CACHE_CONTROL);
     }
     if time_stamp && fmt == Format::Json && body.last() == Some(&b'}') {
         // Splice `timeStamp` into the serialised object instead of serialising twice.

@@ -25,10 +25,10 @@ pub mod import;
 pub mod schema;
 pub mod sql;
 
-use super::{CodeCount, FeaturePage, ItemsQuery, LayerInfo, Near, PointSource, SourceError, SourceResult, WithinAnswer};
+use super::{CodeCount, FeaturePage, ItemsQuery, LayerInfo, Near, PointSource, SharedFeature, SourceError, SourceResult, WithinAnswer};
 use crate::analysis::PointFilter;
 use crate::analysis::proximity::{cap_boxes, distance_m};
-use crate::model::{AdminCode, Day, PlaceFeature, TimeSpan};
+use crate::model::{AdminCode, Day, TimeSpan};
 use crate::tiles::point_tags::{PointDictionary, PointLayerBuilder};
 use crate::tiles::{CLUSTER_MAX_ZOOM, ClusterOptions, EXTENT, TileCoord};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
@@ -117,10 +117,14 @@ pub async fn open_layers(pool: &Pool) -> Result<Vec<Arc<PostgisLayer>>, String> 
             let extent: Option<Vec<f64>> = r.get(6);
             let (t_start, t_end): (Option<i32>, Option<i32>) = (r.get(7), r.get(8));
             let day = |v: i32| Day::from_value(u32::try_from(v).unwrap_or(0));
+            let count = usize::try_from(r.get::<_, i64>(5)).unwrap_or(0);
             let info = LayerInfo {
                 title: r.get(2),
+                description: format!(
+                    "Point layer '{name}' in PostgreSQL/PostGIS: {count} features with their county, prefecture and province codes."
+                ),
                 licence: r.get(3),
-                count: usize::try_from(r.get::<_, i64>(5)).unwrap_or(0),
+                count,
                 extent: extent.and_then(|e| <[f64; 4]>::try_from(e).ok()),
                 temporal: t_start.zip(t_end).map(|(s, e)| TimeSpan {
                     start: day(s),
@@ -200,15 +204,17 @@ impl PostgisLayer {
         client.query(&stmt, params).await.map_err(|e| self.db_error(&e))
     }
 
-    fn feature(&self, r: &tokio_postgres::Row, at: usize) -> SourceResult<PlaceFeature> {
+    fn feature(&self, r: &tokio_postgres::Row, at: usize) -> SourceResult<SharedFeature> {
         let id: &str = r.get(at);
-        feature_from_row(id, r.get(at + 1), r.get(at + 2), r.get(at + 3)).map_err(|detail| SourceError::Internal {
-            layer: self.info.name.clone(),
-            detail,
-        })
+        feature_from_row(id, r.get(at + 1), r.get(at + 2), r.get(at + 3))
+            .map(std::sync::Arc::new)
+            .map_err(|detail| SourceError::Internal {
+                layer: self.info.name.clone(),
+                detail,
+            })
     }
 
-    fn features(&self, rows: &[tokio_postgres::Row], at: usize) -> SourceResult<Vec<PlaceFeature>> {
+    fn features(&self, rows: &[tokio_postgres::Row], at: usize) -> SourceResult<Vec<SharedFeature>> {
         rows.iter().map(|r| self.feature(r, at)).collect()
     }
 
@@ -317,7 +323,7 @@ impl PointSource for PostgisLayer {
         })
     }
 
-    async fn feature(&self, id: &str) -> SourceResult<Option<PlaceFeature>> {
+    async fn feature(&self, id: &str) -> SourceResult<Option<SharedFeature>> {
         if id.contains('\0') {
             // No stored id holds U+0000 (PostgreSQL text cannot): not found, as in memory.
             return Ok(None);
@@ -425,7 +431,7 @@ impl PointSource for PostgisLayer {
                 by_ord.insert(r.get::<_, i64>(0), self.feature(&r, 1)?);
             }
         }
-        let mut stored: Vec<PlaceFeature> = Vec::with_capacity(singles.len());
+        let mut stored: Vec<SharedFeature> = Vec::with_capacity(singles.len());
         let mut order = Vec::with_capacity(cells.len());
         for r in &cells {
             if r.get::<_, i64>(2) == 1 {
@@ -465,7 +471,7 @@ impl PointSource for PostgisLayer {
         cluster: ClusterOptions,
         filter: &PointFilter,
         limit: usize,
-    ) -> SourceResult<Vec<PlaceFeature>> {
+    ) -> SourceResult<Vec<SharedFeature>> {
         let mut sql = Sql::default();
         let Grid { w, x0, y0, n, last } = Grid::bind(&mut sql, tile, cluster, filter);
         let (cx, cy) = (
