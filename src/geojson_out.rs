@@ -61,6 +61,13 @@ impl<'a> FeatureWriter<'a> {
         Self { keep, ..self }
     }
 
+    /// Degrees rounded to `1 / scale` instead of 1e-7 (e.g. `1e4` for generalised outlines,
+    /// whose vertices are no more precise than that).
+    #[must_use]
+    pub fn rounded_to(self, scale: f64) -> Self {
+        Self { scale, ..self }
+    }
+
     fn kept(&self, name: &str) -> bool {
         self.keep.is_none_or(|k| k.iter().any(|n| n == name))
     }
@@ -82,6 +89,33 @@ impl<'a> FeatureWriter<'a> {
             self.multi_polygon(out, &u.geometry)?;
         } else {
             out.extend_from_slice(b"null");
+        }
+        out.push(b'}');
+        Ok(())
+    }
+
+    /// A Feature with `properties` (in order) and a multipolygon or a `null` geometry.
+    ///
+    /// # Errors
+    /// When a coordinate cannot be projected.
+    pub fn polygon_feature(
+        &self,
+        out: &mut Vec<u8>,
+        id: &str,
+        properties: &[(&str, Value)],
+        geometry: Option<&MultiPolygon<f64>>,
+    ) -> Result<(), ProjectError> {
+        out.extend_from_slice(br#"{"type":"Feature","id":"#);
+        json_to(out, id);
+        out.extend_from_slice(br#","properties":{"#);
+        let mut props = Props::new(out, self);
+        for (k, v) in properties {
+            props.entry(k, v);
+        }
+        out.extend_from_slice(br#"},"geometry":"#);
+        match geometry {
+            Some(g) => self.multi_polygon(out, g)?,
+            None => out.extend_from_slice(b"null"),
         }
         out.push(b'}');
         Ok(())

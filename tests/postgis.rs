@@ -1300,3 +1300,101 @@ fn private_postgres_cluster_starts_stops_and_cleans_up() {
     let refused = std::net::TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(1));
     assert!(refused.is_err(), "port {port} still open after drop");
 }
+
+// ---------------------------------------------------------------------------------------
+// The catalogue, read while serving
+
+/// `numberMatched` of `/collections/{layer}/items` once the layer is listed, waiting up to
+/// 20 s for the server to see the catalogue change; `None` if it never does.
+fn wait_for_layer(agent: &ureq::Agent, base: &str, layer: &str, rows: usize) -> Option<f64> {
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(20) {
+        let a = fetch(agent, base, &format!("/collections/{layer}/items?limit=1"));
+        if a.status == 200 && a.json()["numberMatched"] == rows {
+            return Some(t.elapsed().as_secs_f64());
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    None
+}
+
+#[test]
+fn layers_join_without_a_restart_when_the_database_comes_up_or_an_import_lands() {
+    let pg = Postgres::start_new();
+    let work = tempfile::tempdir().unwrap();
+    let data = data_folder();
+    pg.stop();
+    // Down at start: a clear line on stderr, and the in-memory layers are served.
+    let log = work.path().join("serve.log");
+    let file = std::fs::File::create(&log).unwrap();
+    let server = start_with(data.path(), &["--postgres", pg.url.as_str(), "--reload-every", "1"], file);
+    let agent = client();
+    let clusters = fetch(&agent, &server.base, "/collections/clusters/items?limit=1");
+    assert_eq!(clusters.status, 200, "{}", clusters.text());
+    assert_eq!(fetch(&agent, &server.base, "/collections/late/items").status, 404);
+    let said = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        said.contains("--postgres:") && said.contains("serving the in-memory layers"),
+        "start-up with the database down should say so: {said}"
+    );
+
+    // The database comes up with a layer imported meanwhile: it is served, without a restart.
+    pg.start();
+    let csv = work.path().join("late.csv");
+    write_csv(&csv, &generate(500, CSV_SEED ^ 7));
+    assert_imported(&import_postgres(&pg, &csv, "late"), "500 rows");
+    let waited = wait_for_layer(&agent, &server.base, "late", 500);
+    assert!(waited.is_some(), "the layer imported while the database was away never appeared");
+    let near = fetch(
+        &agent,
+        &server.base,
+        &format!("/nearest?lon={}&lat={}&k=3&layer=late", BOTOU.0, BOTOU.1),
+    );
+    assert_eq!(near.status, 200, "{}", near.text());
+    assert_eq!(near.json()["features"][0]["properties"]["layer"], "late");
+
+    // A re-import replaces the layer; a new layer joins; the in-memory layers never left.
+    write_csv(&csv, &generate(300, CSV_SEED ^ 8));
+    assert_imported(&import_postgres(&pg, &csv, "late"), "300 rows");
+    assert_imported(&import_postgres(&pg, &csv, "later"), "300 rows");
+    assert!(
+        wait_for_layer(&agent, &server.base, "late", 300).is_some(),
+        "the re-import was not picked up"
+    );
+    assert!(
+        wait_for_layer(&agent, &server.base, "later", 300).is_some(),
+        "the new layer was not picked up"
+    );
+    let health = fetch(&agent, &server.base, "/health").json();
+    assert_eq!(health["layers"]["late"], 300);
+    assert_eq!(health["layers"]["later"], 300);
+    assert!(health["layers"]["clusters"].as_u64().unwrap() > 2_000);
+    eprintln!("postgis: a layer appeared {:.1} s after its import", waited.unwrap_or_default());
+}
+
+#[test]
+fn a_postgis_layer_is_drawn_and_clickable_on_the_web_map() {
+    let pg = Postgres::start_new();
+    let work = tempfile::tempdir().unwrap();
+    let csv = work.path().join("pgplants.csv");
+    std::fs::write(&csv, "name_zh,lon,lat\n数据库工厂,116.40,38.00\n").unwrap();
+    assert_imported(&import_postgres(&pg, &csv, "pgplants"), "one row");
+    let data = data_folder();
+    let server = serve(data.path(), Some(&pg), &work.path().join("serve.log"));
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new("node")
+        .args([
+            "tests/user-layer.test.mjs",
+            &server.base,
+            "pgplants",
+            "116.40",
+            "38.00",
+            "数据库工厂",
+        ])
+        .arg(root.join("artifacts/browser"))
+        .current_dir(root.join("web"))
+        .output()
+        .expect("node (scripts/setup --test installs it)");
+    let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && report.contains("ok - imported layer pgplants"), "{report}");
+}

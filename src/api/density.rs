@@ -17,6 +17,8 @@ use crate::analysis::PointFilter;
 use crate::analysis::classify::{Breaks, Method};
 use crate::analysis::density::{self, Density, DensityQuery, HexCount, Measure};
 use crate::atlas::Atlas;
+use crate::crs::project::ProjectError;
+use crate::geojson_out::FeatureWriter;
 use crate::model::AdminLevel;
 use crate::source::SourceError;
 use axum::Router;
@@ -24,7 +26,6 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use geo::MultiPolygon;
 use serde_json::{Map, Value, json};
 
 /// Routes of this module.
@@ -139,7 +140,7 @@ async fn get_density(State(s): State<AppState>, mut q: QueryParams) -> Result<Re
         let mut head = Map::new();
         head.insert("type".into(), json!("FeatureCollection"));
         head.extend(summary(&d, &p, &breaks));
-        let features = rows(&d, &classes, p.all).map(|(i, class)| serde_json::to_vec(&unit_feature(&atlas, &d, i, class, p.geometry)));
+        let features = rows(&d, &classes, p.all).map(|(i, class)| unit_feature(&atlas, &d, i, class, p.geometry));
         stream::finish_feature_collection(writer, &head, features);
     })
     .await
@@ -306,46 +307,32 @@ fn filters_json(f: &PointFilter) -> Value {
     })
 }
 
-/// One unit as a Feature (`id` = code).
-fn unit_feature(atlas: &Atlas, d: &Density<'_>, i: usize, class: Option<usize>, mode: GeometryMode) -> Value {
+/// One unit as Feature bytes (`id` = code), written by [`FeatureWriter`]: full boundaries
+/// to 1e-7°, generalised ones to 1e-4° (their vertices are no more precise).
+fn unit_feature(atlas: &Atlas, d: &Density<'_>, i: usize, class: Option<usize>, mode: GeometryMode) -> Result<Vec<u8>, ProjectError> {
     let u = &d.units[i];
-    let geometry = match mode {
-        GeometryMode::None => Value::Null,
-        GeometryMode::Full => multipolygon_json(&u.unit.geometry, None),
-        GeometryMode::Simplified => atlas
-            .admin_simplified(d.level)
-            .get(i)
-            .map_or(Value::Null, |g| multipolygon_json(g, Some(1e4))),
+    let (writer, geometry) = match mode {
+        GeometryMode::None => (FeatureWriter::crs84(), None),
+        GeometryMode::Full => (FeatureWriter::crs84(), Some(&u.unit.geometry)),
+        GeometryMode::Simplified => (FeatureWriter::crs84().rounded_to(1e4), atlas.admin_simplified(d.level).get(i)),
     };
-    json!({
-        "type": "Feature",
-        "id": u.unit.code.to_string(),
-        "properties": {
-            "code": u.unit.code.to_string(),
-            "name_zh": u.unit.name_zh,
-            "name_pinyin": u.unit.name_pinyin,
-            "level": u.unit.level.name(),
-            "province_code": u.unit.province_code.to_string(),
-            "prefecture_code": u.unit.prefecture_code.map(|c| c.to_string()),
-            "area_km2": (u.unit.area_km2 * 1000.0).round() / 1000.0,
-            "count": u.count,
-            "base_count": u.base_count,
-            "value": u.value,
-            "class": class,
-        },
-        "geometry": geometry,
-    })
-}
-
-/// A MultiPolygon as GeoJSON, coordinates rounded to `1/scale` when `scale` is given.
-fn multipolygon_json(g: &MultiPolygon<f64>, scale: Option<f64>) -> Value {
-    let round = |v: f64| scale.map_or(v, |s| (v * s).round() / s);
-    let ring = |ls: &geo::LineString<f64>| ls.coords().map(|c| [round(c.x), round(c.y)]).collect::<Vec<_>>();
-    let polygons: Vec<Vec<Vec<[f64; 2]>>> = g
-        .iter()
-        .map(|p| std::iter::once(p.exterior()).chain(p.interiors()).map(ring).collect())
-        .collect();
-    json!({"type": "MultiPolygon", "coordinates": polygons})
+    let code = u.unit.code.to_string();
+    let properties = [
+        ("code", json!(code)),
+        ("name_zh", json!(u.unit.name_zh)),
+        ("name_pinyin", json!(u.unit.name_pinyin)),
+        ("level", json!(u.unit.level.name())),
+        ("province_code", json!(u.unit.province_code.to_string())),
+        ("prefecture_code", json!(u.unit.prefecture_code.map(|c| c.to_string()))),
+        ("area_km2", json!((u.unit.area_km2 * 1000.0).round() / 1000.0)),
+        ("count", json!(u.count)),
+        ("base_count", json!(u.base_count)),
+        ("value", json!(u.value)),
+        ("class", json!(class)),
+    ];
+    let mut out = Vec::with_capacity(512);
+    writer.polygon_feature(&mut out, &code, &properties, geometry)?;
+    Ok(out)
 }
 
 fn hex_feature(h: &HexCount, resolution: u8) -> Value {

@@ -5,6 +5,7 @@
 
 use crate::atlas::{Atlas, RejectedLayer};
 use crate::load::LoadError;
+use crate::source::Source;
 use axum::Router;
 use axum::extract::Request;
 use std::convert::Infallible;
@@ -55,17 +56,26 @@ impl LiveRouter {
     }
 }
 
-/// Builds the router that serves one atlas (state, tile cache and options included).
-pub type MakeRouter = Arc<dyn Fn(Atlas) -> Router + Send + Sync>;
+/// Builds the router that serves one atlas and a database's layers (state, tile cache and
+/// options included).
+pub type MakeRouter = Arc<dyn Fn(Arc<Atlas>, &[Source]) -> Router + Send + Sync>;
 
-/// Rebuilds the atlas from the data folder and swaps a router over it into a [`LiveRouter`].
-/// Reloads run one at a time, so a slow one finishing late never replaces newer data.
+/// Rebuilds the atlas from the data folder, or takes a database's new list of layers, and
+/// swaps a router over them into a [`LiveRouter`]. Changes run one at a time, so a slow one
+/// finishing late never replaces newer data.
 #[derive(Clone)]
 pub struct Reloader {
     data: Arc<PathBuf>,
     live: LiveRouter,
     make: MakeRouter,
-    one_at_a_time: Arc<tokio::sync::Mutex<()>>,
+    /// What is served now (held while a change is made).
+    serving: Arc<tokio::sync::Mutex<Serving>>,
+}
+
+/// The atlas and the database layers the current router serves.
+struct Serving {
+    atlas: Arc<Atlas>,
+    remote: Vec<Source>,
 }
 
 /// What a successful reload now serves.
@@ -114,15 +124,25 @@ impl ReloadError {
 }
 
 impl Reloader {
-    /// Reloads `data` into `live`, each new atlas served by the router `make` builds.
+    /// Reloads `data` into `live`, which serves `atlas` and `remote` now, each new atlas or
+    /// list of database layers served by the router `make` builds.
     #[must_use]
-    pub fn new(data: PathBuf, live: LiveRouter, make: MakeRouter) -> Self {
+    pub fn new(data: PathBuf, live: LiveRouter, make: MakeRouter, atlas: Arc<Atlas>, remote: Vec<Source>) -> Self {
         Self {
             data: Arc::new(data),
             live,
             make,
-            one_at_a_time: Arc::default(),
+            serving: Arc::new(tokio::sync::Mutex::new(Serving { atlas, remote })),
         }
+    }
+
+    /// Serves `remote` as the database's layers from now on, beside the same atlas (the
+    /// database catalogue changed, or the database answered for the first time).
+    pub async fn set_remote(&self, remote: Vec<Source>) {
+        let mut serving = self.serving.lock().await;
+        self.live.replace((self.make)(serving.atlas.clone(), &remote));
+        serving.remote = remote;
+        tracing::info!(layers = serving.remote.len(), "database layers changed");
     }
 
     /// The data folder.
@@ -137,7 +157,7 @@ impl Reloader {
     /// # Errors
     /// [`ReloadError`] if the folder does not load (logged; the old atlas keeps serving).
     pub async fn reload(&self) -> Result<Reloaded, ReloadError> {
-        let _one = self.one_at_a_time.lock().await;
+        let mut serving = self.serving.lock().await;
         let dir = self.data.to_path_buf();
         let loaded = tokio::task::spawn_blocking(move || crate::load::load_dir(&dir)).await;
         let atlas = match loaded {
@@ -151,9 +171,19 @@ impl Reloader {
                 return Err(ReloadError::Task(e.to_string()));
             }
         };
-        let layers = atlas.layer_counts().into_iter().map(|(l, n)| (l.to_owned(), n.into())).collect();
+        let atlas = Arc::new(atlas);
+        let remote = (serving.remote.iter())
+            .map(|r| (r.info().name.as_str(), r.info().count))
+            .filter(|(name, _)| atlas.point_layer(name).is_none());
+        let layers = atlas
+            .layer_counts()
+            .into_iter()
+            .chain(remote)
+            .map(|(l, n)| (l.to_owned(), n.into()))
+            .collect();
         let rejected_layers = atlas.rejected_layers().to_vec();
-        self.live.replace((self.make)(atlas));
+        self.live.replace((self.make)(atlas.clone(), &serving.remote));
+        serving.atlas = atlas;
         let generation = self.live.generation();
         tracing::info!(data = %self.data.display(), generation, "data reloaded");
         Ok(Reloaded {

@@ -55,10 +55,18 @@ impl ChunkWriter {
 }
 
 impl io::Write for ChunkWriter {
+    /// Cuts what is written into chunks of [`CHUNK_BYTES`], however large one write is (a
+    /// county's polygon can be megabytes): the channel then holds at most
+    /// [`CHANNEL_CHUNKS`] × 64 KiB per response.
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        self.buf.extend_from_slice(data);
-        if self.buf.len() >= CHUNK_BYTES {
-            self.send()?;
+        let mut rest = data;
+        while !rest.is_empty() {
+            let take = (CHUNK_BYTES - self.buf.len().min(CHUNK_BYTES)).min(rest.len());
+            self.buf.extend_from_slice(&rest[..take]);
+            rest = &rest[take..];
+            if self.buf.len() >= CHUNK_BYTES {
+                self.send()?;
+            }
         }
         Ok(data.len())
     }

@@ -96,7 +96,10 @@ pub struct ServeArgs {
     pub shutdown_timeout: humantime::Duration,
     /// Also serve every point layer registered in `cluster_atlas.layers` of this
     /// PostgreSQL/PostGIS database (`import --postgres` writes them), e.g.
-    /// `postgres://user@host:5432/db`; libpq multi-host URLs work for read replicas.
+    /// `postgres://user@host:5432/db`; multi-host URLs work for read replicas. The catalogue
+    /// is read again every --reload-every seconds (5 when that is 0): new imports appear
+    /// without a restart; a database that is down answers 503 for its layers only, and one
+    /// that is down at start is reported and its layers added when it answers.
     #[arg(long, value_name = "URL", env = "CLUSTER_ATLAS_POSTGRES")]
     pub postgres: Option<String>,
     /// Connections to the database at most (with --postgres).
@@ -193,10 +196,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         timeout: args.request_timeout.into(),
     };
     runtime.block_on(async move {
-        let remote = match &postgres {
-            Some((url, options)) => remote_layers(url, options).await?,
-            None => Vec::new(),
+        let database = match &postgres {
+            Some((url, options)) => Some(Database::open(url, options).await?),
+            None => None,
         };
+        let remote = database.as_ref().map(|d| d.layers.clone()).unwrap_or_default();
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await
             .with_context(|| format!("binding {}", args.addr))?;
@@ -209,9 +213,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             (None, true) => PublicBase::TrustForwarded,
             (None, false) => PublicBase::Socket,
         };
-        let make: api::live::MakeRouter = Arc::new(move |atlas: Atlas| {
-            let state = AppState::new(atlas)
-                .with_remote_layers(&remote)
+        let make: api::live::MakeRouter = Arc::new(move |atlas: Arc<Atlas>, remote: &[crate::source::Source]| {
+            let state = AppState::from_shared(atlas)
+                .with_remote_layers(remote)
                 .with_tile_cache_mb(cache_mb)
                 .with_cluster_options(cluster)
                 .with_public_base(public_base.clone())
@@ -224,9 +228,14 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 .spawn(move || prepared.warm(&atlas));
             api::router(state)
         });
-        let live = LiveRouter::new(make(atlas));
-        let reloader = Reloader::new(data, live.clone(), make);
+        let atlas = Arc::new(atlas);
+        let live = LiveRouter::new(make(atlas.clone(), &remote));
+        let reloader = Reloader::new(data, live.clone(), make, atlas, remote);
         tokio::spawn(watch_data(Duration::from_secs(args.reload_every), reloader.clone()));
+        if let Some(database) = database {
+            let every = Duration::from_secs(if args.reload_every == 0 { 5 } else { args.reload_every });
+            tokio::spawn(database.watch(every, reloader.clone()));
+        }
         let app = match token {
             Some(token) => live.into_router().merge(api::admin::router(token, reloader)),
             None => live.into_router(),
@@ -239,21 +248,76 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The layers of the database at `url`; an unreachable database or a bad catalogue stops
-/// the start with a message naming it (once serving, a database that goes away answers 503
-/// for its layers only).
-async fn remote_layers(
-    url: &str,
-    options: &crate::source::postgis::DatabaseOptions,
-) -> anyhow::Result<Vec<Arc<dyn crate::source::PointSource>>> {
-    use crate::source::postgis;
-    let pool = postgis::pool(url, options).map_err(anyhow::Error::msg)?;
-    let layers = postgis::open_layers(&pool).await.map_err(|e| anyhow::anyhow!("--postgres: {e}"))?;
-    for l in &layers {
-        tracing::info!(layer = %l.info().name, features = l.info().count, "database layer");
+/// The database of `serve --postgres`: its pool, the layers its catalogue listed when last
+/// read, and what the catalogue said then.
+struct Database {
+    pool: deadpool_postgres::Pool,
+    layers: Vec<crate::source::Source>,
+    /// The catalogue's signature when the layers were opened; `None` before it answered.
+    seen: Option<Option<String>>,
+}
+
+impl Database {
+    /// Connects to `url` and opens its catalogue's layers. A URL that does not parse stops the
+    /// start; a database that does not answer (or a bad catalogue) is reported and the
+    /// in-memory layers are served meanwhile: [`Database::watch`] adds its layers when it
+    /// answers.
+    async fn open(url: &str, options: &crate::source::postgis::DatabaseOptions) -> anyhow::Result<Self> {
+        use crate::source::postgis;
+        let pool = postgis::pool(url, options).map_err(anyhow::Error::msg)?;
+        let mut db = Database {
+            pool,
+            layers: Vec::new(),
+            seen: None,
+        };
+        match db.read().await {
+            Ok(n) => eprintln!("cluster-atlas: {n} layer(s) from PostgreSQL"),
+            Err(e) => eprintln!("cluster-atlas: --postgres: {e}; serving the in-memory layers, and the database's as soon as it answers"),
+        }
+        Ok(db)
     }
-    eprintln!("cluster-atlas: {} layer(s) from PostgreSQL", layers.len());
-    Ok(layers.into_iter().map(|l| l as Arc<dyn crate::source::PointSource>).collect())
+
+    /// Reads the catalogue and opens its layers; the number of layers.
+    async fn read(&mut self) -> Result<usize, String> {
+        use crate::source::postgis;
+        let signature = postgis::catalogue_signature(&self.pool).await?;
+        let layers = postgis::open_layers(&self.pool).await?;
+        for l in &layers {
+            tracing::info!(layer = %l.info().name, features = l.info().count, "database layer");
+        }
+        self.layers = layers.into_iter().map(|l| l as crate::source::Source).collect();
+        self.seen = Some(signature);
+        Ok(self.layers.len())
+    }
+
+    /// Every `every`, asks the catalogue whether it changed (a layer imported, re-imported or
+    /// dropped, or the database answering for the first time) and then serves its new list of
+    /// layers. While the database is away nothing changes: its layers answer 503 until it is
+    /// back, and the pool reconnects by itself.
+    async fn watch(mut self, every: Duration, reloader: Reloader) {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let now = match crate::source::postgis::catalogue_signature(&self.pool).await {
+                Ok(now) => now,
+                Err(e) => {
+                    tracing::debug!(error = %e, "the database catalogue cannot be read now");
+                    continue;
+                }
+            };
+            if self.seen.as_ref() == Some(&now) {
+                continue;
+            }
+            match self.read().await {
+                Ok(n) => {
+                    tracing::info!(layers = n, "the database catalogue changed");
+                    reloader.set_remote(self.layers.clone()).await;
+                }
+                Err(e) => tracing::warn!(error = %e, "the database catalogue changed but cannot be read"),
+            }
+        }
+    }
 }
 
 /// Serves until SIGTERM or SIGINT, then stops accepting connections and waits up to

@@ -88,6 +88,33 @@ pub fn pool(url: &str, options: &DatabaseOptions) -> Result<Pool, String> {
         .map_err(|e| format!("--postgres: {e}"))
 }
 
+/// What the catalogue lists (each layer's name, table and feature count), to tell when it
+/// changed; `None` when there is no catalogue yet.
+///
+/// # Errors
+/// A message when the database cannot be asked.
+pub async fn catalogue_signature(pool: &Pool) -> Result<Option<String>, String> {
+    let client = pool.get().await.map_err(|e| format!("cannot connect to PostgreSQL: {e}"))?;
+    let read = |e: tokio_postgres::Error| format!("reading the catalogue: {e}");
+    let exists: bool = client
+        .query_one("SELECT to_regclass('cluster_atlas.layers') IS NOT NULL", &[])
+        .await
+        .map_err(read)?
+        .get(0);
+    if !exists {
+        return Ok(None);
+    }
+    let row = client
+        .query_one(
+            "SELECT coalesce(string_agg(name || '|' || table_name || '|' || feature_count, ',' ORDER BY name), '')
+             FROM cluster_atlas.layers",
+            &[],
+        )
+        .await
+        .map_err(read)?;
+    Ok(Some(row.get(0)))
+}
+
 /// Opens every layer registered in the catalogue of the database behind `pool`.
 ///
 /// # Errors
