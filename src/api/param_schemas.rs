@@ -186,7 +186,17 @@ fn constrain_parameter(p: &mut Value, place: &str, name: &str, ctx: &Context<'_>
         }
         _ => {}
     }
+    // Free text holds no U+0000 (PostgreSQL text cannot; the server refuses it in any
+    // parameter): say so wherever nothing narrower does.
+    let schema = &mut p["schema"];
+    let free_text = schema["type"] == "string" && ["enum", "pattern", "format"].iter().all(|k| schema.get(*k).is_none());
+    if place == "query" && free_text {
+        schema["pattern"] = json!(NO_NUL);
+    }
 }
+
+/// A string without U+0000.
+const NO_NUL: &str = r"^[^\u0000]*$";
 
 /// The property names `properties=` may list for collection `c`.
 fn property_names(c: Collection<'_>) -> Vec<String> {
