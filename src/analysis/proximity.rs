@@ -65,6 +65,16 @@ impl PointFilter {
             && self.matches_designation(f)
     }
 
+    /// Whether the filter keeps every feature of a layer (it may still name the layer).
+    #[must_use]
+    pub fn keeps_all(&self) -> bool {
+        self.kind.is_none()
+            && self.industry.is_none()
+            && self.designation.is_none()
+            && self.approval_level.is_none()
+            && self.datetime.is_none()
+    }
+
     /// The same filter without its industry condition (the reference set of a location quotient).
     #[must_use]
     pub fn without_industry(&self) -> Self {

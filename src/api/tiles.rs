@@ -297,11 +297,12 @@ fn tilejson(s: &AppState, set: &TileSet, base: &str) -> Value {
         }
         // Point layers also say how they are clustered: grid cells of about
         // `cluster_radius_px` screen pixels (`cluster_cells_per_tile` per tile side) up to
-        // zoom `cluster_maxzoom`.
+        // zoom `cluster_maxzoom`, and deeper in a tile that holds more than `max_tile_points`.
         TileSetKind::Points => {
             tj["cluster_radius_px"] = json!(s.cluster.radius_px());
             tj["cluster_cells_per_tile"] = json!(s.cluster.cells_per_side());
             tj["cluster_maxzoom"] = json!(tiles::CLUSTER_MAX_ZOOM - 1);
+            tj["max_tile_points"] = json!(tiles::MAX_TILE_POINTS);
         }
     }
     tj

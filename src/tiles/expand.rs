@@ -1,6 +1,6 @@
 //! Expanding a grid cluster (`cluster_id` of a clusters tile) into its member points.
 
-use super::{CLUSTER_MAX_ZOOM, ClusterOptions, EXTENT, TileCoord, TileError};
+use super::{CLUSTER_MAX_ZOOM, ClusterOptions, EXTENT, MAX_ZOOM, TileCoord, TileError};
 use crate::analysis::PointFilter;
 use crate::atlas::{PointLayer, SharedFeature};
 use crate::model::PlaceFeature;
@@ -17,10 +17,8 @@ fn bad(detail: String) -> TileError {
 pub fn decode(id: u64, cluster: ClusterOptions) -> Result<(TileCoord, (u32, u32)), TileError> {
     let per_side = u64::from(cluster.cells_per_side());
     let z = (id & 31) as u8;
-    if z >= CLUSTER_MAX_ZOOM {
-        return Err(bad(format!(
-            "{id} encodes zoom {z}; points are clustered only below zoom {CLUSTER_MAX_ZOOM}"
-        )));
+    if z > MAX_ZOOM {
+        return Err(bad(format!("{id} encodes zoom {z}; tiles go to zoom {MAX_ZOOM}")));
     }
     let world = per_side << z;
     let cell = id >> 5;
@@ -48,18 +46,21 @@ fn global_cell(z: u8, f: &PlaceFeature, cluster: ClusterOptions) -> Option<(u64,
 }
 
 /// First zoom after `tile`'s at which `members` (two or more) fall into more than one cluster
-/// or point.
+/// or point: at most [`CLUSTER_MAX_ZOOM`], where points are shown one by one (a cluster of a
+/// tile beyond [`super::MAX_TILE_POINTS`] at that zoom or deeper splits at the next zoom's
+/// cells, at most [`MAX_ZOOM`]).
 #[must_use]
 pub fn expansion_zoom(tile: TileCoord, members: &[&PlaceFeature], cluster: ClusterOptions) -> u8 {
+    let last = if tile.z < CLUSTER_MAX_ZOOM { CLUSTER_MAX_ZOOM } else { MAX_ZOOM };
     let Some(first_member) = members.first() else {
-        return CLUSTER_MAX_ZOOM;
+        return last;
     };
-    (tile.z + 1..CLUSTER_MAX_ZOOM)
+    (tile.z + 1..last)
         .find(|&z| {
             let first = global_cell(z, first_member, cluster);
             members.iter().any(|f| global_cell(z, f, cluster) != first)
         })
-        .unwrap_or(CLUSTER_MAX_ZOOM)
+        .unwrap_or(last)
 }
 
 /// The points of `layer` passing `filter` in grid cell `cell` of tile `tile` (clustered on

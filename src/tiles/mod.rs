@@ -6,6 +6,9 @@
 //! Point layers are clustered on a fixed grid below [`CLUSTER_MAX_ZOOM`] whose cell size
 //! follows [`ClusterOptions`]: the grid is aligned to tiles, so every grid cell belongs to
 //! exactly one tile and summing `point_count` over all tiles of a zoom counts each point once.
+//! From [`CLUSTER_MAX_ZOOM`] points are shown one by one, unless a tile would hold more
+//! than [`MAX_TILE_POINTS`] of them (a dense part of a layer of millions): that tile is
+//! clustered on the same grid, so no tile is ever larger than that many points.
 
 pub mod cache;
 pub mod expand;
@@ -33,6 +36,9 @@ pub const BUFFER: f64 = 64.0;
 pub const MAX_ZOOM: u8 = 16;
 /// Points are clustered below this zoom and shown one by one from it.
 pub const CLUSTER_MAX_ZOOM: u8 = 8;
+/// Most points a tile shows one by one; a tile with more (within its buffer, after the
+/// filter) is clustered, whatever its zoom.
+pub const MAX_TILE_POINTS: usize = 4096;
 /// Default clustering radius in screen pixels of a 512-pixel tile (8 cells per tile side,
 /// cells of 512 tile units).
 pub const DEFAULT_CLUSTER_RADIUS_PX: f64 = 64.0;
@@ -305,7 +311,8 @@ pub fn encode_admin_tile(
 
 /// Encodes one tile of point layer `layer` (named `name` in the tile, properties numbered
 /// by `dictionary`, the layer's own): the points passing `filter`, clustered on the grid of
-/// `cluster` below [`CLUSTER_MAX_ZOOM`]; `None` when the tile holds no point.
+/// `cluster` below [`CLUSTER_MAX_ZOOM`] or beyond [`MAX_TILE_POINTS`]; `None` when the
+/// tile holds no point.
 #[must_use]
 pub fn encode_point_tile(
     layer: &PointLayer,
@@ -316,12 +323,23 @@ pub fn encode_point_tile(
     filter: &PointFilter,
 ) -> Option<Vec<u8>> {
     let mut b = PointLayerBuilder::new(dictionary);
-    if t.z >= CLUSTER_MAX_ZOOM {
+    if t.z >= CLUSTER_MAX_ZOOM && points_in_buffer(layer, t, filter, MAX_TILE_POINTS + 1) <= MAX_TILE_POINTS {
         point_features(layer, t, filter, &mut b);
     } else {
         cluster_features(layer, t, cluster, filter, &mut b);
     }
     b.into_tile(name.to_owned(), EXTENT)
+}
+
+/// The points of `layer` passing `filter` in tile `t` grown by [`BUFFER`], counted up to `stop`.
+fn points_in_buffer(layer: &PointLayer, t: TileCoord, filter: &PointFilter, stop: usize) -> usize {
+    let (min, max) = t.envelope(BUFFER);
+    layer
+        .tree()
+        .locate_in_envelope(&rstar::AABB::from_corners(min, max))
+        .filter(|e| filter.matches(&layer.features()[e.data]))
+        .take(stop)
+        .count()
 }
 
 /// First zoom whose admin tiles carry label points: below it the names of a level are too
@@ -730,6 +748,56 @@ mod tests {
         assert_eq!(d.cell_of([511.9, 512.0]), (0, 1));
         assert_eq!(d.cell_of([4095.99, 0.0]), (7, 0));
         assert_eq!(ClusterOptions::new(100.0).unwrap().cell_of([819.1, 819.3]), (0, 1));
+    }
+
+    #[test]
+    fn a_tile_beyond_the_point_cap_is_clustered_at_any_zoom() {
+        use crate::atlas::PointLayer;
+        // 5,000 points in a 0.02° square in the middle of one z10 tile, 100 in another.
+        let middle = |t: TileCoord| {
+            let [w, s, e, n] = t.bbox_lonlat();
+            ((w + e) / 2.0, (s + n) / 2.0)
+        };
+        let (dense, sparse) = (TileCoord::containing(10, 116.31, 39.91), TileCoord::containing(10, 110.31, 30.91));
+        let mut rng = fastrand::Rng::with_seed(7);
+        let mut scatter = |prefix: &str, n: usize, (lon, lat): (f64, f64)| {
+            (0..n)
+                .map(|i| {
+                    crate::analysis::proximity::tests_support::place(
+                        &format!("{prefix}{i}"),
+                        lon + rng.f64() * 0.02,
+                        lat + rng.f64() * 0.02,
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        let mut features = scatter("d", 5_000, middle(dense));
+        features.extend(scatter("s", 100, middle(sparse)));
+        let layer = PointLayer::new("dense", "Dense", features);
+        let dict = point_tags::PointDictionary::new(layer.features());
+        let all = PointFilter::default();
+        let counts = |t: TileCoord| {
+            let bytes = encode_point_tile(&layer, &dict, "dense", t, ClusterOptions::default(), &all).unwrap();
+            let tile = geozero::mvt::Tile::decode(bytes.as_slice()).unwrap();
+            let l = &tile.layers[0];
+            let key = l.keys.iter().position(|k| k == "point_count").map(|k| k as u32);
+            let (mut clusters, mut points, mut members) = (0, 0, 0);
+            for f in &l.features {
+                match key.and_then(|k| f.tags.chunks(2).find(|t| t[0] == k)) {
+                    Some(t) => {
+                        clusters += 1;
+                        members += l.values[t[1] as usize].uint_value.unwrap();
+                    }
+                    None => points += 1,
+                }
+            }
+            (clusters, points, members)
+        };
+        let (c, p, m) = counts(dense);
+        assert!(c > 0 && c <= 64, "a dense z10 tile is clustered: {c} clusters, {p} points");
+        assert_eq!(m + p, 5_000, "every point once");
+        assert_eq!(counts(sparse), (0, 100, 0), "a sparse tile shows its points");
+        const { assert!(MAX_TILE_POINTS < 5_000) };
     }
 
     #[test]

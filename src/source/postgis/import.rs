@@ -10,7 +10,7 @@
 //! committed together, so a failed import leaves the database as it was and readers of the
 //! previous table are not blocked while the new one is written.
 
-use super::schema::{self, CATALOGUE_DDL, Column, FIXED_COLUMNS, TypedValue, qualified, quote_ident};
+use super::schema::{self, CATALOGUE_DDL, Column, FIXED_COLUMNS, TypedValue, qualified};
 use crate::atlas::Atlas;
 use crate::crs::Datum;
 use crate::ingest::import::RowPlacer;
@@ -358,7 +358,7 @@ pub async fn import_csv(atlas: std::sync::Arc<Atlas>, req: &ImportRequest<'_>) -
     }
     reader.await.map_err(|e| e.to_string())??;
     writer.as_mut().finish().await.map_err(db)?;
-    for ddl in schema::index_ddl(&table) {
+    for ddl in schema::index_ddl(&table).into_iter().chain(schema::rollup_ddl(&table)) {
         tx.batch_execute(&ddl).await.map_err(db)?;
     }
     let queryables = Column::catalogue_json(&columns);
@@ -385,9 +385,15 @@ pub async fn import_csv(atlas: std::sync::Arc<Atlas>, req: &ImportRequest<'_>) -
     .await
     .map_err(db)?;
     if let Some(old) = old {
-        tx.batch_execute(&format!("DROP TABLE IF EXISTS {}.{}", schema::SCHEMA, quote_ident(&old)))
-            .await
-            .map_err(db)?;
+        let rollups = schema::Rollups::of(&old);
+        tx.batch_execute(&format!(
+            "DROP TABLE IF EXISTS {}, {}, {}",
+            qualified(&old),
+            rollups.codes,
+            rollups.grid
+        ))
+        .await
+        .map_err(db)?;
     }
     tx.commit().await.map_err(db)?;
     drop(client);

@@ -30,10 +30,10 @@ use crate::analysis::PointFilter;
 use crate::analysis::proximity::{cap_boxes, distance_m};
 use crate::model::{AdminCode, Day, TimeSpan};
 use crate::tiles::point_tags::{PointDictionary, PointLayerBuilder};
-use crate::tiles::{CLUSTER_MAX_ZOOM, ClusterOptions, EXTENT, TileCoord};
+use crate::tiles::{CLUSTER_MAX_ZOOM, ClusterOptions, EXTENT, MAX_TILE_POINTS, TileCoord};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use geo::Point;
-use schema::{Column, FEATURE_SELECT, feature_from_row, qualified};
+use schema::{Column, FEATURE_SELECT, GRID_LEVELS, Rollups, feature_from_row, qualified};
 use sql::{Param, Sql};
 use std::sync::Arc;
 use std::time::Duration;
@@ -137,37 +137,49 @@ pub async fn open_layers(pool: &Pool) -> Result<Vec<Arc<PostgisLayer>>, String> 
         )
         .await
         .map_err(|e| format!("reading cluster_atlas.layers: {e}"))?;
-    rows.iter()
-        .map(|r| {
-            let name: String = r.get(0);
-            let columns = Column::from_catalogue_json(&r.get::<_, serde_json::Value>(4)).map_err(|e| format!("layer '{name}': {e}"))?;
-            let extent: Option<Vec<f64>> = r.get(6);
-            let (t_start, t_end): (Option<i32>, Option<i32>) = (r.get(7), r.get(8));
-            let day = |v: i32| Day::from_value(u32::try_from(v).unwrap_or(0));
-            let count = usize::try_from(r.get::<_, i64>(5)).unwrap_or(0);
-            let info = LayerInfo {
-                title: r.get(2),
-                description: format!(
-                    "Point layer '{name}' in PostgreSQL/PostGIS: {count} features with their county, prefecture and province codes."
-                ),
-                licence: r.get(3),
-                count,
-                extent: extent.and_then(|e| <[f64; 4]>::try_from(e).ok()),
-                temporal: t_start.zip(t_end).map(|(s, e)| TimeSpan {
-                    start: day(s),
-                    end: day(e),
-                }),
-                queryables: columns.iter().map(Column::queryable).collect(),
-                name: name.clone(),
-            };
-            Ok(Arc::new(PostgisLayer {
-                pool: pool.clone(),
-                table: qualified(&r.get::<_, String>(1)),
-                columns,
-                info,
-            }))
-        })
-        .collect()
+    let mut layers = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let name: String = r.get(0);
+        let columns = Column::from_catalogue_json(&r.get::<_, serde_json::Value>(4)).map_err(|e| format!("layer '{name}': {e}"))?;
+        let extent: Option<Vec<f64>> = r.get(6);
+        let (t_start, t_end): (Option<i32>, Option<i32>) = (r.get(7), r.get(8));
+        let day = |v: i32| Day::from_value(u32::try_from(v).unwrap_or(0));
+        let count = usize::try_from(r.get::<_, i64>(5)).unwrap_or(0);
+        let info = LayerInfo {
+            title: r.get(2),
+            description: format!(
+                "Point layer '{name}' in PostgreSQL/PostGIS: {count} features with their county, prefecture and province codes."
+            ),
+            licence: r.get(3),
+            count,
+            extent: extent.and_then(|e| <[f64; 4]>::try_from(e).ok()),
+            temporal: t_start.zip(t_end).map(|(s, e)| TimeSpan {
+                start: day(s),
+                end: day(e),
+            }),
+            queryables: columns.iter().map(Column::queryable).collect(),
+            name,
+        };
+        // Layers imported before rollups existed are answered from their table alone.
+        let table_name: String = r.get(1);
+        let rollups = Rollups::of(&table_name);
+        let present: bool = client
+            .query_one(
+                "SELECT to_regclass($1::text) IS NOT NULL AND to_regclass($2::text) IS NOT NULL",
+                &[&rollups.codes, &rollups.grid],
+            )
+            .await
+            .map_err(|e| format!("reading the catalogue: {e}"))?
+            .get(0);
+        layers.push(Arc::new(PostgisLayer {
+            pool: pool.clone(),
+            table: qualified(&table_name),
+            rollups: present.then_some(rollups),
+            columns,
+            info,
+        }));
+    }
+    Ok(layers)
 }
 
 /// One point layer stored in a PostGIS table.
@@ -176,6 +188,8 @@ pub struct PostgisLayer {
     pool: Pool,
     /// Qualified, quoted table name (from the catalogue, never from a request).
     table: String,
+    /// Its precomputed counts and grid pyramid, when the import made them.
+    rollups: Option<Rollups>,
     columns: Vec<Column>,
     info: LayerInfo,
 }
@@ -392,13 +406,22 @@ impl PointSource for PostgisLayer {
     async fn code_counts(&self, filter: &PointFilter) -> SourceResult<Vec<CodeCount>> {
         let mut sql = Sql::default();
         sql.point_filter(filter, false);
+        // The per-code counts made at import hold kind, approval level and industries: they
+        // answer every filter but a time or a designation without reading the table.
+        let rollup = self
+            .rollups
+            .as_ref()
+            .filter(|_| filter.datetime.is_none() && filter.designation.is_none());
+        let (from, n) = match rollup {
+            Some(r) => (&r.codes, "n"),
+            None => (&self.table, "1"),
+        };
         let matched = match &filter.industry {
-            Some(tag) => format!("count(*) FILTER (WHERE {})", sql.industry_condition(tag)),
-            None => "count(*)".to_owned(),
+            Some(tag) => format!("coalesce(sum({n}) FILTER (WHERE {}), 0)::int8", sql.industry_condition(tag)),
+            None => format!("sum({n})::int8"),
         };
         let text = format!(
-            "SELECT county_code, prefecture_code, province_code, {matched}, count(*) FROM {}{} GROUP BY 1, 2, 3",
-            self.table,
+            "SELECT county_code, prefecture_code, province_code, {matched}, sum({n})::int8 FROM {from}{} GROUP BY 1, 2, 3",
             sql.where_clause()
         );
         let rows = self.query(&text, &sql.params()).await?;
@@ -416,7 +439,7 @@ impl PointSource for PostgisLayer {
 
     async fn tile(&self, t: TileCoord, cluster: ClusterOptions, filter: &PointFilter) -> SourceResult<Option<Vec<u8>>> {
         let name = self.info.name.clone();
-        if t.z >= CLUSTER_MAX_ZOOM {
+        if t.z >= CLUSTER_MAX_ZOOM && self.points_in_buffer(t, filter).await? <= MAX_TILE_POINTS {
             let mut sql = Sql::default();
             let (min, max) = t.envelope(crate::tiles::BUFFER);
             sql.boxes(&[(min, max)]);
@@ -430,65 +453,11 @@ impl PointSource for PostgisLayer {
             }
             return Ok(b.into_tile(name, EXTENT));
         }
-        let mut sql = Sql::default();
-        let Grid { w, x0, y0, n, last } = Grid::bind(&mut sql, t, cluster, filter);
-        // Cells as `ClusterOptions::cell_of` computes them (px · n / EXTENT, truncated), of
-        // the points whose pixel lies inside the tile (the others belong to a neighbour).
-        let text = format!(
-            "WITH p AS (SELECT ord, industries, ux * {w} - {x0} AS px, uy * {w} - {y0} AS py FROM {table}{filter}),
-             q AS (SELECT ord, industries, px, py,
-                          least(floor(px * {n} / {EXTENT}.0)::int, {last}) AS cx,
-                          least(floor(py * {n} / {EXTENT}.0)::int, {last}) AS cy
-                   FROM p WHERE px >= 0 AND px < {EXTENT} AND py >= 0 AND py < {EXTENT}),
-             c AS (SELECT cx, cy, count(*) AS n, avg(px) AS mx, avg(py) AS my, min(ord) AS first FROM q GROUP BY cx, cy),
-             ti AS (SELECT cx, cy, tag, count(*) AS k FROM q, unnest(industries) AS tag GROUP BY cx, cy, tag),
-             tr AS (SELECT cx, cy, string_agg(tag, ',' ORDER BY k DESC, tag COLLATE \"C\") AS top
-                    FROM (SELECT cx, cy, tag, k, row_number() OVER (PARTITION BY cx, cy ORDER BY k DESC, tag COLLATE \"C\") AS rn FROM ti) r
-                    WHERE rn <= 3 GROUP BY cx, cy)
-             SELECT c.cx, c.cy, c.n, c.mx, c.my, c.first, coalesce(tr.top, '') FROM c LEFT JOIN tr USING (cx, cy) ORDER BY c.cx, c.cy",
-            table = self.table,
-            filter = sql.where_clause(),
-        );
-        let cells = self.query(&text, &sql.params()).await?;
-        let singles: Vec<i64> = cells.iter().filter(|r| r.get::<_, i64>(2) == 1).map(|r| r.get(5)).collect();
-        let mut by_ord = std::collections::HashMap::new();
-        if !singles.is_empty() {
-            let text = format!("SELECT ord, {FEATURE_SELECT} FROM {} WHERE ord = ANY($1::int8[])", self.table);
-            for r in self.query(&text, &[&singles]).await? {
-                by_ord.insert(r.get::<_, i64>(0), self.feature(&r, 1)?);
-            }
-        }
-        let mut stored: Vec<SharedFeature> = Vec::with_capacity(singles.len());
-        let mut order = Vec::with_capacity(cells.len());
-        for r in &cells {
-            if r.get::<_, i64>(2) == 1 {
-                let f = by_ord.remove(&r.get::<_, i64>(5)).ok_or_else(|| SourceError::Internal {
-                    layer: name.clone(),
-                    detail: "a single point vanished between two queries".to_owned(),
-                })?;
-                order.push(Ok(stored.len()));
-                stored.push(f);
-            } else {
-                order.push(Err(r));
-            }
-        }
-        let dict = PointDictionary::new(&stored);
-        let mut b = PointLayerBuilder::new(&dict);
-        for o in order {
-            match o {
-                Ok(i) => b.push_stored(crate::tiles::point_feature(t.unit_to_pixel(dict.unit_square(i))), i),
-                Err(r) => {
-                    let cell = (
-                        u32::try_from(r.get::<_, i32>(0)).unwrap_or(0),
-                        u32::try_from(r.get::<_, i32>(1)).unwrap_or(0),
-                    );
-                    let count = usize::try_from(r.get::<_, i64>(2)).unwrap_or(0);
-                    let props = crate::tiles::cluster_props(t, cell, cluster, count, r.get::<_, String>(6));
-                    b.push_made(crate::tiles::point_feature([r.get(3), r.get(4)]), props);
-                }
-            }
-        }
-        Ok(b.into_tile(name, EXTENT))
+        let cells = match self.pyramid_level(t, cluster, filter) {
+            Some(level) => self.pyramid_cells(t, cluster, level).await?,
+            None => self.live_cells(t, cluster, filter).await?,
+        };
+        self.cluster_tile(t, cluster, &cells).await
     }
 
     async fn cluster_members(
@@ -517,5 +486,131 @@ impl PointSource for PostgisLayer {
             filter = sql.where_clause(),
         );
         self.features(&self.query(&text, &sql.params()).await?, 0)
+    }
+}
+
+impl PostgisLayer {
+    /// The points passing `filter` in tile `t` grown by [`crate::tiles::BUFFER`], counted up
+    /// to one more than [`MAX_TILE_POINTS`] (the index stops there).
+    async fn points_in_buffer(&self, t: TileCoord, filter: &PointFilter) -> SourceResult<usize> {
+        let mut sql = Sql::default();
+        let (min, max) = t.envelope(crate::tiles::BUFFER);
+        sql.boxes(&[(min, max)]);
+        sql.point_filter(filter, true);
+        let stop = sql.bind(Param::BigInt(i64::try_from(MAX_TILE_POINTS + 1).unwrap_or(i64::MAX)));
+        let text = format!(
+            "SELECT count(*) FROM (SELECT 1 FROM {}{} LIMIT {stop}) s",
+            self.table,
+            sql.where_clause()
+        );
+        let n: i64 = self.query(&text, &sql.params()).await?.first().map_or(0, |r| r.get(0));
+        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+
+    /// The grid pyramid level holding tile `t`'s cluster cells, when the pyramid can answer:
+    /// the layer has one, the request keeps every point, and the cells per tile side are a
+    /// power of two (then cells nest, see [`schema::rollup_ddl`]) fine enough for the pyramid.
+    fn pyramid_level(&self, t: TileCoord, cluster: ClusterOptions, filter: &PointFilter) -> Option<i16> {
+        let n = cluster.cells_per_side();
+        let level = u32::from(t.z) + n.trailing_zeros();
+        (self.rollups.is_some() && filter.keeps_all() && n.is_power_of_two() && level <= u32::from(GRID_LEVELS))
+            .then(|| i16::try_from(level).ok())
+            .flatten()
+    }
+
+    /// Tile `t`'s cluster cells from the grid pyramid, in the rows of [`PostgisLayer::live_cells`].
+    async fn pyramid_cells(&self, t: TileCoord, cluster: ClusterOptions, level: i16) -> SourceResult<Vec<tokio_postgres::Row>> {
+        let Some(rollups) = &self.rollups else {
+            return Ok(Vec::new());
+        };
+        let n = cluster.cells_per_side();
+        let (gx0, gy0) = (i64::from(t.x) * i64::from(n), i64::from(t.y) * i64::from(n));
+        let mut sql = Sql::default();
+        let world = f64::from(EXTENT) * f64::from(1u32 << t.z);
+        let (w, x0, y0) = (
+            sql.bind(Param::Float(world)),
+            sql.bind(Param::Float(f64::from(t.x) * f64::from(EXTENT))),
+            sql.bind(Param::Float(f64::from(t.y) * f64::from(EXTENT))),
+        );
+        let lv = sql.bind(Param::Int(i32::from(level)));
+        let int = |v: i64| Param::Int(i32::try_from(v).unwrap_or(i32::MAX));
+        let (gx, gy) = (sql.bind(int(gx0)), sql.bind(int(gy0)));
+        let (gx1, gy1) = (sql.bind(int(gx0 + i64::from(n))), sql.bind(int(gy0 + i64::from(n))));
+        let text = format!(
+            "SELECT (gx - {gx})::int4, (gy - {gy})::int4, n, (sx / n) * {w} - {x0}, (sy / n) * {w} - {y0}, first, coalesce(top, '')
+             FROM {grid} WHERE level = {lv} AND gx >= {gx} AND gx < {gx1} AND gy >= {gy} AND gy < {gy1} ORDER BY 1, 2",
+            grid = rollups.grid,
+        );
+        self.query(&text, &sql.params()).await
+    }
+
+    /// Tile `t`'s cluster cells aggregated from the points that pass `filter`: per cell its
+    /// column and row, point count, mean pixel, first point (by `ord`) and top industries.
+    async fn live_cells(&self, t: TileCoord, cluster: ClusterOptions, filter: &PointFilter) -> SourceResult<Vec<tokio_postgres::Row>> {
+        let mut sql = Sql::default();
+        let Grid { w, x0, y0, n, last } = Grid::bind(&mut sql, t, cluster, filter);
+        // Cells as `ClusterOptions::cell_of` computes them (px · n / EXTENT, truncated), of
+        // the points whose pixel lies inside the tile (the others belong to a neighbour).
+        let text = format!(
+            "WITH p AS (SELECT ord, industries, ux * {w} - {x0} AS px, uy * {w} - {y0} AS py FROM {table}{filter}),
+             q AS (SELECT ord, industries, px, py,
+                          least(floor(px * {n} / {EXTENT}.0)::int, {last}) AS cx,
+                          least(floor(py * {n} / {EXTENT}.0)::int, {last}) AS cy
+                   FROM p WHERE px >= 0 AND px < {EXTENT} AND py >= 0 AND py < {EXTENT}),
+             c AS (SELECT cx, cy, count(*) AS n, avg(px) AS mx, avg(py) AS my, min(ord) AS first FROM q GROUP BY cx, cy),
+             ti AS (SELECT cx, cy, tag, count(*) AS k FROM q, unnest(industries) AS tag GROUP BY cx, cy, tag),
+             tr AS (SELECT cx, cy, string_agg(tag, ',' ORDER BY k DESC, tag COLLATE \"C\") AS top
+                    FROM (SELECT cx, cy, tag, k, row_number() OVER (PARTITION BY cx, cy ORDER BY k DESC, tag COLLATE \"C\") AS rn FROM ti) r
+                    WHERE rn <= 3 GROUP BY cx, cy)
+             SELECT c.cx, c.cy, c.n, c.mx, c.my, c.first, coalesce(tr.top, '') FROM c LEFT JOIN tr USING (cx, cy) ORDER BY c.cx, c.cy",
+            table = self.table,
+            filter = sql.where_clause(),
+        );
+        self.query(&text, &sql.params()).await
+    }
+
+    /// The MVT tile of `cells` (rows of [`PostgisLayer::live_cells`]): a single point as its
+    /// stored feature, a cell of several as a cluster.
+    async fn cluster_tile(&self, t: TileCoord, cluster: ClusterOptions, cells: &[tokio_postgres::Row]) -> SourceResult<Option<Vec<u8>>> {
+        let name = self.info.name.clone();
+        let singles: Vec<i64> = cells.iter().filter(|r| r.get::<_, i64>(2) == 1).map(|r| r.get(5)).collect();
+        let mut by_ord = std::collections::HashMap::new();
+        if !singles.is_empty() {
+            let text = format!("SELECT ord, {FEATURE_SELECT} FROM {} WHERE ord = ANY($1::int8[])", self.table);
+            for r in self.query(&text, &[&singles]).await? {
+                by_ord.insert(r.get::<_, i64>(0), self.feature(&r, 1)?);
+            }
+        }
+        let mut stored: Vec<SharedFeature> = Vec::with_capacity(singles.len());
+        let mut order = Vec::with_capacity(cells.len());
+        for r in cells {
+            if r.get::<_, i64>(2) == 1 {
+                let f = by_ord.remove(&r.get::<_, i64>(5)).ok_or_else(|| SourceError::Internal {
+                    layer: name.clone(),
+                    detail: "a single point vanished between two queries".to_owned(),
+                })?;
+                order.push(Ok(stored.len()));
+                stored.push(f);
+            } else {
+                order.push(Err(r));
+            }
+        }
+        let dict = PointDictionary::new(&stored);
+        let mut b = PointLayerBuilder::new(&dict);
+        for o in order {
+            match o {
+                Ok(i) => b.push_stored(crate::tiles::point_feature(t.unit_to_pixel(dict.unit_square(i))), i),
+                Err(r) => {
+                    let cell = (
+                        u32::try_from(r.get::<_, i32>(0)).unwrap_or(0),
+                        u32::try_from(r.get::<_, i32>(1)).unwrap_or(0),
+                    );
+                    let count = usize::try_from(r.get::<_, i64>(2)).unwrap_or(0);
+                    let props = crate::tiles::cluster_props(t, cell, cluster, count, r.get::<_, String>(6));
+                    b.push_made(crate::tiles::point_feature([r.get(3), r.get(4)]), props);
+                }
+            }
+        }
+        Ok(b.into_tile(name, EXTENT))
     }
 }

@@ -191,6 +191,92 @@ pub fn index_ddl(table: &str) -> Vec<String> {
     ]
 }
 
+/// The finest level of a layer's grid pyramid: cells of `2^-GRID_LEVELS` of the Web Mercator
+/// unit square (level `z + log2(n)` holds the `n`-per-tile cluster cells of zoom `z`, so the
+/// default 8 cells per tile side are there for every zoom to 14: below 8, and in the tiles
+/// of denser parts that are clustered deeper, see [`crate::tiles::MAX_TILE_POINTS`]).
+pub const GRID_LEVELS: u8 = 17;
+
+/// The precomputed tables of a layer, beside its table: per-code counts (`_codes`) for
+/// density and a grid pyramid (`_grid`) for its clustered tiles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rollups {
+    /// `(county_code, prefecture_code, province_code, kind, approval_level, industries) → n`.
+    pub codes: String,
+    /// `(level, gx, gy) → n, Σux, Σuy, first ord, top industries`.
+    pub grid: String,
+}
+
+impl Rollups {
+    /// The rollup tables of layer table `table` (qualified, quoted).
+    #[must_use]
+    pub fn of(table: &str) -> Self {
+        Self {
+            codes: qualified(&format!("{table}_codes")),
+            grid: qualified(&format!("{table}_grid")),
+        }
+    }
+}
+
+/// The statements that build the rollups of `table` from its rows (in the import's
+/// transaction, after the COPY). The grid's cells nest (a cell of level `L` is
+/// `floor(u · 2^L)`, exact in floating point), so only the finest level reads the table and
+/// each coarser one sums the finer; a point's cell is the one the live tile query computes.
+#[must_use]
+pub fn rollup_ddl(table: &str) -> Vec<String> {
+    let t = qualified(table);
+    let Rollups { codes, grid } = Rollups::of(table);
+    let tags = qualified(&format!("{table}_grid_tags"));
+    let top = GRID_LEVELS;
+    let side = 1u32 << GRID_LEVELS;
+    let mut ddl = vec![
+        format!(
+            "CREATE TABLE {codes} AS SELECT county_code, prefecture_code, province_code, kind, approval_level, industries, \
+             count(*)::bigint AS n FROM {t} GROUP BY 1, 2, 3, 4, 5, 6"
+        ),
+        format!(
+            "CREATE TABLE {grid} (level smallint NOT NULL, gx integer NOT NULL, gy integer NOT NULL, n bigint NOT NULL, \
+             sx float8 NOT NULL, sy float8 NOT NULL, first bigint NOT NULL, top text COLLATE \"C\")"
+        ),
+        format!(
+            "CREATE TABLE {tags} (level smallint NOT NULL, gx integer NOT NULL, gy integer NOT NULL, \
+             tag text COLLATE \"C\" NOT NULL, k bigint NOT NULL)"
+        ),
+        format!(
+            "INSERT INTO {grid} (level, gx, gy, n, sx, sy, first) SELECT {top}, floor(ux * {side})::int, floor(uy * {side})::int, \
+             count(*), sum(ux), sum(uy), min(ord) FROM {t} GROUP BY 2, 3"
+        ),
+        format!(
+            "INSERT INTO {tags} SELECT {top}, floor(ux * {side})::int, floor(uy * {side})::int, tag, count(*) \
+             FROM {t}, unnest(industries) AS tag GROUP BY 2, 3, 4"
+        ),
+    ];
+    for level in (0..top).rev() {
+        ddl.push(format!(
+            "INSERT INTO {grid} (level, gx, gy, n, sx, sy, first) SELECT {level}, gx >> 1, gy >> 1, sum(n), sum(sx), sum(sy), min(first) \
+             FROM {grid} WHERE level = {} GROUP BY 2, 3",
+            level + 1
+        ));
+        ddl.push(format!(
+            "INSERT INTO {tags} SELECT {level}, gx >> 1, gy >> 1, tag, sum(k) FROM {tags} WHERE level = {} GROUP BY 2, 3, 4",
+            level + 1
+        ));
+    }
+    // The three most frequent industries of a cell, ties by name (as the live tile query).
+    ddl.push(format!(
+        "UPDATE {grid} g SET top = r.top FROM (
+             SELECT level, gx, gy, string_agg(tag, ',' ORDER BY k DESC, tag COLLATE \"C\") AS top
+             FROM (SELECT level, gx, gy, tag, k, row_number() OVER (PARTITION BY level, gx, gy ORDER BY k DESC, tag COLLATE \"C\") AS rn FROM {tags}) s
+             WHERE rn <= 3 GROUP BY level, gx, gy) r
+         WHERE g.level = r.level AND g.gx = r.gx AND g.gy = r.gy"
+    ));
+    ddl.push(format!("DROP TABLE {tags}"));
+    ddl.push(format!("ALTER TABLE {grid} ADD PRIMARY KEY (level, gx, gy)"));
+    ddl.push(format!("ANALYZE {codes}"));
+    ddl.push(format!("ANALYZE {grid}"));
+    ddl
+}
+
 /// The value of property `name` for its typed column: the property if it has the column's
 /// type, else null (a row whose value has another type than the queryable's first one).
 #[must_use]
