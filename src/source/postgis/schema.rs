@@ -226,51 +226,58 @@ impl Rollups {
 pub fn rollup_ddl(table: &str) -> Vec<String> {
     let t = qualified(table);
     let Rollups { codes, grid } = Rollups::of(table);
-    let tags = qualified(&format!("{table}_grid_tags"));
     let top = GRID_LEVELS;
     let side = 1u32 << GRID_LEVELS;
+    // Each level is built from the one below it, staged in its own temporary table so that
+    // no level rescans the others.
+    let cells = |level: u8| format!("pg_temp.grid_{level}");
+    let tags = |level: u8| format!("pg_temp.tags_{level}");
     let mut ddl = vec![
         format!(
             "CREATE TABLE {codes} AS SELECT county_code, prefecture_code, province_code, kind, approval_level, industries, \
              count(*)::bigint AS n FROM {t} GROUP BY 1, 2, 3, 4, 5, 6"
         ),
         format!(
-            "CREATE TABLE {grid} (level smallint NOT NULL, gx integer NOT NULL, gy integer NOT NULL, n bigint NOT NULL, \
-             sx float8 NOT NULL, sy float8 NOT NULL, first bigint NOT NULL, top text COLLATE \"C\")"
+            "CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT floor(ux * {side})::int AS gx, floor(uy * {side})::int AS gy, \
+             count(*)::bigint AS n, sum(ux) AS sx, sum(uy) AS sy, min(ord) AS first FROM {t} GROUP BY 1, 2",
+            cells(top)
         ),
         format!(
-            "CREATE TABLE {tags} (level smallint NOT NULL, gx integer NOT NULL, gy integer NOT NULL, \
-             tag text COLLATE \"C\" NOT NULL, k bigint NOT NULL)"
-        ),
-        format!(
-            "INSERT INTO {grid} (level, gx, gy, n, sx, sy, first) SELECT {top}, floor(ux * {side})::int, floor(uy * {side})::int, \
-             count(*), sum(ux), sum(uy), min(ord) FROM {t} GROUP BY 2, 3"
-        ),
-        format!(
-            "INSERT INTO {tags} SELECT {top}, floor(ux * {side})::int, floor(uy * {side})::int, tag, count(*) \
-             FROM {t}, unnest(industries) AS tag GROUP BY 2, 3, 4"
+            "CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT floor(ux * {side})::int AS gx, floor(uy * {side})::int AS gy, \
+             tag COLLATE \"C\" AS tag, count(*)::bigint AS k FROM {t}, unnest(industries) AS tag GROUP BY 1, 2, 3",
+            tags(top)
         ),
     ];
     for level in (0..top).rev() {
         ddl.push(format!(
-            "INSERT INTO {grid} (level, gx, gy, n, sx, sy, first) SELECT {level}, gx >> 1, gy >> 1, sum(n), sum(sx), sum(sy), min(first) \
-             FROM {grid} WHERE level = {} GROUP BY 2, 3",
-            level + 1
+            "CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT gx >> 1 AS gx, gy >> 1 AS gy, sum(n)::bigint AS n, sum(sx) AS sx, \
+             sum(sy) AS sy, min(first) AS first FROM {} GROUP BY 1, 2",
+            cells(level),
+            cells(level + 1)
         ));
         ddl.push(format!(
-            "INSERT INTO {tags} SELECT {level}, gx >> 1, gy >> 1, tag, sum(k) FROM {tags} WHERE level = {} GROUP BY 2, 3, 4",
-            level + 1
+            "CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT gx >> 1 AS gx, gy >> 1 AS gy, tag, sum(k)::bigint AS k FROM {} GROUP BY 1, 2, 3",
+            tags(level),
+            tags(level + 1)
         ));
     }
+    let union = |of: &dyn Fn(u8) -> String, columns: &str| {
+        (0..=top)
+            .map(|level| format!("SELECT {level}::smallint AS level, {columns} FROM {}", of(level)))
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ")
+    };
     // The three most frequent industries of a cell, ties by name (as the live tile query).
     ddl.push(format!(
-        "UPDATE {grid} g SET top = r.top FROM (
-             SELECT level, gx, gy, string_agg(tag, ',' ORDER BY k DESC, tag COLLATE \"C\") AS top
-             FROM (SELECT level, gx, gy, tag, k, row_number() OVER (PARTITION BY level, gx, gy ORDER BY k DESC, tag COLLATE \"C\") AS rn FROM {tags}) s
-             WHERE rn <= 3 GROUP BY level, gx, gy) r
-         WHERE g.level = r.level AND g.gx = r.gx AND g.gy = r.gy"
+        "CREATE TABLE {grid} AS
+         WITH c AS ({cells}), t AS ({tags}),
+         r AS (SELECT level, gx, gy, string_agg(tag, ',' ORDER BY k DESC, tag COLLATE \"C\") AS top
+               FROM (SELECT level, gx, gy, tag, k, row_number() OVER (PARTITION BY level, gx, gy ORDER BY k DESC, tag COLLATE \"C\") AS rn FROM t) s
+               WHERE rn <= 3 GROUP BY level, gx, gy)
+         SELECT c.level, c.gx, c.gy, c.n, c.sx, c.sy, c.first, r.top COLLATE \"C\" AS top FROM c LEFT JOIN r USING (level, gx, gy)",
+        cells = union(&cells, "gx, gy, n, sx, sy, first"),
+        tags = union(&tags, "gx, gy, tag, k"),
     ));
-    ddl.push(format!("DROP TABLE {tags}"));
     ddl.push(format!("ALTER TABLE {grid} ADD PRIMARY KEY (level, gx, gy)"));
     ddl.push(format!("ANALYZE {codes}"));
     ddl.push(format!("ANALYZE {grid}"));
