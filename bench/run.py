@@ -704,6 +704,11 @@ http {{
 
 
 def mvt_ids(data: bytes, key: str) -> set[str]:
+    """The values of property `key` of every feature of every layer of an MVT, as a set."""
+    return set(mvt_values(data, key))
+
+
+def mvt_values(data: bytes, key: str) -> list[str]:
     """The values of property `key` of every feature of every layer of an MVT (protobuf by hand:
     the standard library has no protobuf reader, and this is all the checks need)."""
 
@@ -735,7 +740,7 @@ def mvt_ids(data: bytes, key: str) -> set[str]:
                 return result, i
             shift += 7
 
-    out = set()
+    out = []
     for num, layer in fields(data):
         if num != 3:
             continue
@@ -760,7 +765,7 @@ def mvt_ids(data: bytes, key: str) -> set[str]:
                         tags.append(t)
                     for a, bidx in zip(tags[::2], tags[1::2]):
                         if a == k:
-                            out.add(values[bidx])
+                            out.append(values[bidx])
     return out
 
 

@@ -28,6 +28,7 @@ pub struct FeatureWriter<'a> {
     projector: Option<&'a Projector>,
     keep: Option<&'a [String]>,
     scale: f64,
+    geometry: bool,
 }
 
 impl<'a> FeatureWriter<'a> {
@@ -38,6 +39,7 @@ impl<'a> FeatureWriter<'a> {
             projector: None,
             keep: None,
             scale: DEGREE_SCALE,
+            geometry: true,
         }
     }
 
@@ -52,6 +54,7 @@ impl<'a> FeatureWriter<'a> {
             } else {
                 DEGREE_SCALE
             },
+            geometry: true,
         }
     }
 
@@ -59,6 +62,12 @@ impl<'a> FeatureWriter<'a> {
     #[must_use]
     pub fn keeping(self, keep: Option<&'a [String]>) -> Self {
         Self { keep, ..self }
+    }
+
+    /// Every feature with a `null` geometry (`skipGeometry=true`).
+    #[must_use]
+    pub fn without_geometry(self) -> Self {
+        Self { geometry: false, ..self }
     }
 
     /// Degrees rounded to `1 / scale` instead of 1e-7 (e.g. `1e4` for generalised outlines,
@@ -85,7 +94,7 @@ impl<'a> FeatureWriter<'a> {
             props.entry(k, v);
         }
         out.extend_from_slice(br#"},"geometry":"#);
-        if with_geometry {
+        if with_geometry && self.geometry {
             self.multi_polygon(out, &u.geometry)?;
         } else {
             out.extend_from_slice(b"null");
@@ -113,7 +122,7 @@ impl<'a> FeatureWriter<'a> {
             props.entry(k, v);
         }
         out.extend_from_slice(br#"},"geometry":"#);
-        match geometry {
+        match geometry.filter(|_| self.geometry) {
             Some(g) => self.multi_polygon(out, g)?,
             None => out.extend_from_slice(b"null"),
         }
@@ -158,6 +167,10 @@ impl<'a> FeatureWriter<'a> {
         props.entry("layer", layer);
         if let Some(d) = distance {
             props.entry("distance_m", &d);
+        }
+        if !self.geometry {
+            out.extend_from_slice(br#"},"geometry":null}"#);
+            return Ok(());
         }
         out.extend_from_slice(br#"},"geometry":{"type":"Point","coordinates":"#);
         self.position(out, f.point.x(), f.point.y())?;

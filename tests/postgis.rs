@@ -491,6 +491,22 @@ fn requests(rows: &[Row]) -> Vec<Req> {
         if rng.u8(..5) == 0 {
             q.push(("datetime", DATETIMES[rng.usize(..DATETIMES.len())].to_owned()));
         }
+        if rng.u8(..4) == 0 {
+            // Sorted pages: typed keys (numbers, text in byte order, booleans), missing
+            // values last, ties in file order.
+            const KEYS: [&str; 8] = [
+                "-firms",
+                "firms",
+                "name_zh",
+                "-name_zh",
+                "-score",
+                "flag,-firms",
+                "industry,-score",
+                "approved",
+            ];
+            let key = KEYS[rng.usize(..KEYS.len())];
+            q.push(("sortby", key.to_owned()));
+        }
         push(Kind::Items, format!("/collections/{LAYER}/items?{}", query(&q)));
     }
     for _ in 0..60 {

@@ -153,3 +153,18 @@ fn markup_in_a_user_layer_is_shown_as_text_in_chromium() {
         "<img src=x onerror=\"window.__xss=1\">\"onmouseover=window.__xss=2 <script>window.__xss=3</script>",
     );
 }
+
+#[test]
+fn the_ogc_pages_show_tables_and_maps_in_chromium() {
+    let server = common::server::start();
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("artifacts/browser");
+    let out = Command::new("node")
+        .args(["tests/ogc-pages.test.mjs", &server.base])
+        .arg(&shots)
+        .current_dir(web_dir())
+        .output()
+        .expect("node (scripts/setup --test installs it)");
+    let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{report}");
+    assert_eq!(report.lines().filter(|l| l.starts_with("ok - ")).count(), 4, "{report}");
+}

@@ -113,6 +113,9 @@ pub struct Selection {
     /// Only point features whose time intersects this (admin units have no time and
     /// ignore it).
     pub datetime: Option<DatetimeFilter>,
+    /// Order of the matches (see [`parse_sortby`]); collection order when empty, and
+    /// collection order among equal keys, so paging is stable.
+    pub sortby: Vec<SortKey>,
 }
 
 impl Default for Selection {
@@ -124,7 +127,105 @@ impl Default for Selection {
             limit: DEFAULT_LIMIT,
             filter: None,
             datetime: None,
+            sortby: Vec::new(),
         }
+    }
+}
+
+/// One key of `sortby`: a queryable and its direction. Values compare by the queryable's
+/// type (numbers numerically, text by bytes, `false` before `true`); a feature without a
+/// value of that type sorts after every value, in both directions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SortKey {
+    /// The queryable.
+    pub property: String,
+    /// Its type.
+    pub kind: QueryableType,
+    /// Largest first.
+    pub descending: bool,
+}
+
+/// Parses `sortby` (OGC API – Features Part 3 / Records style): comma-separated
+/// queryables of collection `collection`, each optionally prefixed with `+` (ascending, the
+/// default; a `+` left unescaped in a query string arrives as a space and means the same)
+/// or `-` (descending).
+///
+/// # Errors
+/// [`AnalysisError::InvalidArgument`] naming `sortby`, with the unknown property.
+pub fn parse_sortby(collection: &str, queryables: &[Queryable], raw: &str) -> AnalysisResult<Vec<SortKey>> {
+    raw.split(',')
+        .map(|part| {
+            let part = part.trim_start();
+            let (descending, name) = match part.as_bytes().first() {
+                Some(b'-') => (true, &part[1..]),
+                Some(b'+') => (false, &part[1..]),
+                _ => (false, part),
+            };
+            let name = name.trim();
+            if name.is_empty() {
+                return Err(invalid("sortby", format!("sortby holds an empty key: '{raw}'")));
+            }
+            let q = queryables.iter().find(|q| q.name == name).ok_or_else(|| {
+                let known: Vec<&str> = queryables.iter().map(|q| q.name.as_str()).collect();
+                invalid(
+                    "sortby",
+                    format!("cannot sort by '{name}': not a queryable of '{collection}' ({})", known.join(", ")),
+                )
+            })?;
+            Ok(SortKey {
+                property: q.name.clone(),
+                kind: q.kind,
+                descending,
+            })
+        })
+        .collect()
+}
+
+/// A value as `sortby` compares it: typed, `None` when missing or of another type.
+#[derive(Debug, Clone, PartialEq, PartialOrd)]
+enum SortValue {
+    Number(f64),
+    Text(String),
+    Bool(bool),
+}
+
+fn sort_value(v: Option<Value>, kind: QueryableType) -> Option<SortValue> {
+    match (v?, kind) {
+        (Value::Number(n), QueryableType::Number) => n.as_f64().map(SortValue::Number),
+        (Value::String(s), QueryableType::String) => Some(SortValue::Text(s)),
+        (Value::Bool(b), QueryableType::Boolean) => Some(SortValue::Bool(b)),
+        _ => None,
+    }
+}
+
+/// Sorts `items` by `keys`, stably (equal keys keep collection order).
+fn sort_items<T: Filterable>(items: &mut [T], keys: &[SortKey]) {
+    if keys.is_empty() {
+        return;
+    }
+    let mut keyed: Vec<(Vec<Option<SortValue>>, T)> = items
+        .iter()
+        .map(|&it| (keys.iter().map(|k| sort_value(it.property(&k.property), k.kind)).collect(), it))
+        .collect();
+    keyed.sort_by(|(a, _), (b, _)| {
+        for ((x, y), k) in a.iter().zip(b).zip(keys) {
+            let o = match (x, y) {
+                (Some(x), Some(y)) => {
+                    let o = x.partial_cmp(y).unwrap_or(std::cmp::Ordering::Equal);
+                    if k.descending { o.reverse() } else { o }
+                }
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            };
+            if o.is_ne() {
+                return o;
+            }
+        }
+        std::cmp::Ordering::Equal
+    });
+    for (slot, (_, it)) in items.iter_mut().zip(keyed) {
+        *slot = it;
     }
 }
 
@@ -184,10 +285,11 @@ fn search_box(sel: &Selection) -> Option<Bbox> {
 
 /// Applies the CQL2 filter to the candidates and cuts the page.
 fn page<T: Filterable>(matched: Vec<T>, sel: &Selection, queryables: &[Queryable]) -> AnalysisResult<Page<T>> {
-    let matched = match &sel.filter {
+    let mut matched = match &sel.filter {
         None => matched,
         Some(expr) => apply_filter(expr, matched, queryables)?,
     };
+    sort_items(&mut matched, &sel.sortby);
     let number_matched = matched.len();
     let items = matched.into_iter().skip(sel.offset).take(sel.limit.min(MAX_LIMIT)).collect();
     Ok(Page { items, number_matched })

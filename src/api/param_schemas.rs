@@ -12,6 +12,7 @@
 //! Three grammars JSON Schema cannot state are named by a `format` instead, documented in
 //! the parameter's description: [`FORMAT_BBOX`], [`FORMAT_DATETIME`] and [`FORMAT_CQL2`].
 
+use super::ogc::Format;
 use super::ogc::collections::Collection;
 use crate::analysis::density::Measure;
 use crate::analysis::search::MAX_QUERY_CHARS;
@@ -100,6 +101,7 @@ pub fn constrain(doc: &mut Value, collections: &[Collection<'_>]) {
                     };
                     constrain_parameter(p, &place, &name, &ctx);
                 }
+                params.retain(|p| p.get("x-drop").is_none());
             }
             add_responses(path, method, op);
             if path == "/reverse" && method == "post" {
@@ -131,6 +133,37 @@ fn constrain_parameter(p: &mut Value, place: &str, name: &str, ctx: &Context<'_>
     let owned = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
     match (place, name) {
         ("query", "f") if path == "/api" => set_enum(schema, owned(&["json"])),
+        ("query", "f") if path.ends_with("/items") => {
+            let mut all = owned(&["json", "geojson", "html"]);
+            all.extend(
+                Format::DOWNLOADS
+                    .iter()
+                    .flat_map(|(_, names, _)| names.iter().map(|n| (*n).to_owned())),
+            );
+            set_enum(schema, all);
+        }
+        ("query", "sortby") => {
+            // `+name`, `-name` or `name` of a queryable of the collection (of every
+            // collection, where the collection is a path parameter; none in common: left out).
+            let names = match ctx.collection {
+                Some(c) => c.queryables().iter().map(|q| q.name.clone()).collect(),
+                None => common(ctx.collections, |c| c.queryables().iter().map(|q| q.name.clone()).collect()),
+            };
+            if names.is_empty() {
+                p["x-drop"] = json!(true);
+                return;
+            }
+            let keys: Vec<String> = names.iter().flat_map(|n| [n.clone(), format!("+{n}"), format!("-{n}")]).collect();
+            *schema = json!({"type": "array", "minItems": 1, "items": {"type": "string", "enum": keys}});
+            p["style"] = json!("form");
+            p["explode"] = json!(false);
+        }
+        ("path", "tileMatrixSetId") => set_enum(schema, owned(&[super::ogc::tiles::WEB_MERCATOR_QUAD])),
+        ("path", "tileMatrix") => set_enum(schema, (0..=MAX_ZOOM).map(|z| z.to_string()).collect()),
+        ("path", "tileRow" | "tileCol") => {
+            schema["minimum"] = json!(0);
+            schema["maximum"] = json!((1_u64 << MAX_ZOOM) - 1);
+        }
         ("query", "f") => set_enum(schema, owned(&["json", "geojson", "html"])),
         ("query", "level") if !ogc_items => set_enum(schema, owned(&LEVELS)),
         ("query", "from" | "to") => set_enum(schema, owned(&DATUMS)),
@@ -151,14 +184,7 @@ fn constrain_parameter(p: &mut Value, place: &str, name: &str, ctx: &Context<'_>
             // collection is a path parameter, the names every collection has.
             let names = match ctx.collection {
                 Some(c) => property_names(c),
-                None => {
-                    let mut common = ctx.collections.first().map(|c| property_names(*c)).unwrap_or_default();
-                    for c in ctx.collections {
-                        let own = property_names(*c);
-                        common.retain(|n| own.contains(n));
-                    }
-                    common
-                }
+                None => common(ctx.collections, property_names),
             };
             let items = json!({"type": "string", "enum": names});
             *schema = json!({"type": "array", "minItems": 1, "items": items});
@@ -197,6 +223,16 @@ fn constrain_parameter(p: &mut Value, place: &str, name: &str, ctx: &Context<'_>
 
 /// A string without U+0000.
 const NO_NUL: &str = r"^[^\u0000]*$";
+
+/// The names `names` gives for every collection.
+fn common(collections: &[Collection<'_>], names: impl Fn(Collection<'_>) -> Vec<String>) -> Vec<String> {
+    let mut common = collections.first().map(|c| names(*c)).unwrap_or_default();
+    for c in collections {
+        let own = names(*c);
+        common.retain(|n| own.contains(n));
+    }
+    common
+}
 
 /// The property names `properties=` may list for collection `c`.
 fn property_names(c: Collection<'_>) -> Vec<String> {
@@ -248,6 +284,17 @@ fn add_responses(path: &str, method: &str, op: &mut Value) {
     if html && method == "get" {
         if let Some(Value::Object(content)) = responses.get_mut("200").and_then(|r| r.get_mut("content")) {
             content.insert("text/html".into(), json!({"schema": {"type": "string"}}));
+            // Items pages also come as CSV, FlatGeobuf and GeoJSON text sequences (`f=`, `Accept`).
+            if path.ends_with("/items") {
+                for (_, _, media) in Format::DOWNLOADS {
+                    let schema = if media == super::ogc::formats::FGB {
+                        json!({"type": "string", "format": "binary"})
+                    } else {
+                        json!({"type": "string"})
+                    };
+                    content.insert(media.to_owned(), json!({ "schema": schema }));
+                }
+            }
         }
     }
 }

@@ -144,7 +144,21 @@ pub fn collection_doc(atlas: &Atlas, c: Collection<'_>, base: &Base) -> Value {
             "application/schema+json",
             "queryable properties",
         ),
+        link(
+            base.url(&format!("{path}/tiles")),
+            super::tiles::REL_TILESETS_VECTOR,
+            JSON,
+            "the features as vector tiles (OGC API – Tiles)",
+        ),
     ];
+    for (_, names, media) in super::Format::DOWNLOADS {
+        links.push(link(
+            base.url(&format!("{path}/items?f={}", names[0])),
+            "items",
+            media,
+            &format!("the features as {}", names[0]),
+        ));
+    }
     links.dedup();
     let bbox = c.extent(atlas).map_or_else(Vec::new, |b| vec![b]);
     let mut extent = json!({"spatial": {"bbox": bbox, "crs": CRS84}});

@@ -1,6 +1,9 @@
-//! Small server-rendered HTML pages for the OGC documents: no scripts, no external
-//! assets, every value escaped. Each page is rendered from the same JSON document the API
-//! returns, so the two cannot drift apart.
+//! Server-rendered HTML pages for the OGC documents, in one plain template: no framework,
+//! nothing from another host, every value escaped. Each page is rendered from the same JSON
+//! document the API returns, so the two cannot drift apart. The items and item pages add a
+//! small map (the vendored MapLibre, our own boundary tiles as its basemap, the page's
+//! features fetched as GeoJSON by `web/js/ogc-page.js`) and tables a person can read: one
+//! column per property (items) or one row per property (item).
 
 use serde_json::Value;
 use std::fmt::Write;
@@ -22,16 +25,29 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-const STYLE: &str = "body{font-family:sans-serif;margin:1.5em;max-width:70em}table{border-collapse:collapse}\
-td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left;vertical-align:top}nav a{margin-right:1em}";
+const STYLE: &str = "body{font-family:system-ui,'Noto Sans CJK SC','Noto Sans',sans-serif;margin:1.5em;max-width:90em}\
+table{border-collapse:collapse;font-size:.9em}td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left;vertical-align:top}\
+th{background:#f3f3f3;position:sticky;top:0}nav a,.formats a,.paging a{margin-right:1em}.scroll{overflow-x:auto}\
+#map{height:22em;margin:1em 0;border:1px solid #ccc}td.num{text-align:right}";
 
-fn page(title: &str, body: &str) -> String {
+/// The page around `body`; `map` adds the map's stylesheet and script.
+fn page_with(title: &str, body: &str, map: bool) -> String {
+    let head = if map {
+        "<link rel=\"stylesheet\" href=\"/map/vendor/maplibre-gl/maplibre-gl.css\"><script type=\"module\" src=\"/map/js/ogc-page.js\"></script>"
+    } else {
+        ""
+    };
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title><style>{STYLE}</style></head>\
-<body><nav><a href=\"/\">Home</a><a href=\"/map/\">Map</a><a href=\"/collections\">Collections</a><a href=\"/conformance\">Conformance</a></nav>\
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+<title>{t}</title><link rel=\"icon\" href=\"data:,\"><style>{STYLE}</style>{head}</head>\
+<body><nav><a href=\"/?f=html\">Home</a><a href=\"/map/\">Map</a><a href=\"/collections?f=html\">Collections</a><a href=\"/conformance?f=html\">Conformance</a></nav>\
 <h1>{t}</h1>{body}</body></html>\n",
         t = escape(title)
     )
+}
+
+fn page(title: &str, body: &str) -> String {
+    page_with(title, body, false)
 }
 
 fn text(v: &Value) -> String {
@@ -56,15 +72,6 @@ fn links_list(doc: &Value) -> String {
         );
     }
     out.push_str("</ul>");
-    out
-}
-
-fn property_table(props: &Value) -> String {
-    let mut out = String::from("<table>");
-    for (k, v) in props.as_object().into_iter().flatten() {
-        let _ = write!(out, "<tr><th>{}</th><td>{}</td></tr>", escape(k), escape(&text(v)));
-    }
-    out.push_str("</table>");
     out
 }
 
@@ -134,48 +141,171 @@ pub fn queryables(doc: &Value) -> String {
     )
 }
 
-/// A page of features: a table of ids and properties, with paging links.
-#[must_use]
-pub fn items(doc: &Value) -> String {
-    let mut rows = String::new();
-    for f in doc["features"].as_array().into_iter().flatten() {
-        let raw_id = text(&f["id"]);
-        let (href, id) = (escape(&super::links::segment(&raw_id)), escape(&raw_id));
-        let props: String = f["properties"]
-            .as_object()
-            .into_iter()
-            .flatten()
-            .filter(|(_, v)| !v.is_null())
-            .map(|(k, v)| format!("{}: {}", escape(k), escape(&text(v))))
-            .collect::<Vec<_>>()
-            .join("; ");
-        let _ = write!(rows, "<tr><td><a href=\"items/{href}?f=html\">{id}</a></td><td>{props}</td></tr>");
-    }
-    let body = format!(
-        "<p>{} of {} matching features.</p><table><tr><th>id</th><th>properties</th></tr>{rows}</table>{}",
-        text(&doc["numberReturned"]),
-        text(&doc["numberMatched"]),
-        links_list(doc)
-    );
-    page("Features", &body)
+/// What an items or item page shows besides its document.
+#[derive(Debug, Clone, Copy)]
+pub struct PageContext<'a> {
+    /// The collection id.
+    pub collection: &'a str,
+    /// Its title.
+    pub title: &'a str,
+    /// Its queryables.
+    pub queryables: &'a [crate::analysis::features::Queryable],
 }
 
-/// One feature.
-#[must_use]
-pub fn item(doc: &Value) -> String {
-    let geometry = &doc["geometry"];
-    let where_ = match geometry["type"].as_str() {
-        Some("Point") => format!("Point at {}", geometry["coordinates"]),
-        Some(t) => t.to_owned(),
-        None => "no geometry".to_owned(),
+/// The href of the document's link with relation `rel` and media type `media`.
+fn link_to(doc: &Value, rel: &str, media: &str) -> Option<String> {
+    doc["links"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|l| l["rel"] == rel && l["type"] == media)
+        .map(|l| text(&l["href"]))
+}
+
+/// The map of a page: its features are fetched from `geojson` (the same page as GeoJSON).
+fn map_block(geojson: Option<String>) -> String {
+    geojson.map_or_else(String::new, |href| {
+        format!(
+            "<div id=\"map\" data-geojson=\"{}\" role=\"img\" aria-label=\"map of the features\"></div>",
+            escape(&href)
+        )
+    })
+}
+
+/// A cell's content: text escaped; an http(s) address inside it a link.
+fn cell(v: &Value) -> String {
+    let t = text(v);
+    let mut out = String::with_capacity(t.len());
+    for (i, word) in t.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let bare = word.trim_end_matches([';', ',', '.']);
+        if bare.starts_with("http://") || bare.starts_with("https://") {
+            let _ = write!(
+                out,
+                "<a href=\"{}\">{}</a>{}",
+                escape(bare),
+                escape(bare),
+                escape(&word[bare.len()..])
+            );
+        } else {
+            out.push_str(&escape(word));
+        }
+    }
+    out
+}
+
+/// The other representations of a document (its `alternate` links) as one line.
+fn formats_line(doc: &Value) -> String {
+    let links: Vec<String> = doc["links"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|l| l["rel"] == "alternate")
+        .map(|l| {
+            format!(
+                "<a href=\"{}\" type=\"{}\">{}</a>",
+                escape(&text(&l["href"])),
+                escape(&text(&l["type"])),
+                escape(&text(&l["type"]))
+            )
+        })
+        .collect();
+    format!("<p class=\"formats\">Download: {}</p>", links.join(""))
+}
+
+/// Previous and next page links.
+fn paging(doc: &Value) -> String {
+    let a = |rel: &str, label: &str| {
+        link_to(doc, rel, "text/html").map_or_else(String::new, |h| format!("<a rel=\"{rel}\" href=\"{}\">{label}</a>", escape(&h)))
     };
+    format!(
+        "<p class=\"paging\">{}{}</p>",
+        a("prev", "← previous page"),
+        a("next", "next page →")
+    )
+}
+
+/// A page of features: a map, a table with one column per property, paging, downloads and
+/// the collection's queryables.
+#[must_use]
+pub fn items(doc: &Value, ctx: &PageContext<'_>) -> String {
+    let features: Vec<&Value> = doc["features"].as_array().into_iter().flatten().collect();
+    let mut columns: Vec<&str> = Vec::new();
+    for f in &features {
+        for k in f["properties"].as_object().into_iter().flatten().map(|(k, _)| k.as_str()) {
+            if !columns.contains(&k) {
+                columns.push(k);
+            }
+        }
+    }
+    let mut table = String::from("<div class=\"scroll\"><table id=\"items\"><tr><th>id</th>");
+    for c in &columns {
+        let _ = write!(table, "<th>{}</th>", escape(c));
+    }
+    table.push_str("</tr>");
+    for f in &features {
+        let raw_id = text(&f["id"]);
+        let (href, id) = (escape(&super::links::segment(&raw_id)), escape(&raw_id));
+        let _ = write!(table, "<tr data-id=\"{id}\"><td><a href=\"items/{href}?f=html\">{id}</a></td>");
+        for c in &columns {
+            let v = &f["properties"][*c];
+            let class = if v.is_number() { " class=\"num\"" } else { "" };
+            let _ = write!(table, "<td{class}>{}</td>", cell(v));
+        }
+        table.push_str("</tr>");
+    }
+    table.push_str("</table></div>");
+    let queryables: Vec<String> = ctx
+        .queryables
+        .iter()
+        .map(|q| format!("<code>{}</code> ({})", escape(&q.name), q.kind.name()))
+        .collect();
     let body = format!(
-        "<p>{}</p>{}{}",
-        escape(&where_),
-        property_table(&doc["properties"]),
-        links_list(doc)
+        "<p><a href=\"/collections/{c}?f=html\">{t}</a>: {} of {} matching features.</p>{}{}{}{table}{}\
+<h2>Queryables</h2><p>Filter with <code>?name=value</code>, <code>filter=</code> (CQL2) and sort with <code>sortby=</code> on: {}.</p>",
+        text(&doc["numberReturned"]),
+        text(&doc["numberMatched"]),
+        map_block(link_to(doc, "alternate", "application/geo+json").or_else(|| link_to(doc, "self", "application/geo+json"))),
+        formats_line(doc),
+        paging(doc),
+        paging(doc),
+        queryables.join(", "),
+        c = escape(&super::links::segment(ctx.collection)),
+        t = escape(ctx.title),
     );
-    page(&format!("Feature {}", text(&doc["id"])), &body)
+    page_with(&format!("{} — features", ctx.title), &body, true)
+}
+
+/// One feature: a map and a table with one row per property.
+#[must_use]
+pub fn item(doc: &Value, ctx: &PageContext<'_>) -> String {
+    let rows: String = doc["properties"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| format!("<tr data-property=\"{k}\"><th>{k}</th><td>{}</td></tr>", cell(v), k = escape(k)))
+        .collect();
+    let body = format!(
+        "<p>In <a href=\"/collections/{c}/items?f=html\">{t}</a>.</p>{}{}<table id=\"item\">{rows}</table>",
+        map_block(link_to(doc, "alternate", "application/geo+json").or_else(|| link_to(doc, "self", "application/geo+json"))),
+        formats_line(doc),
+        c = escape(&super::links::segment(ctx.collection)),
+        t = escape(ctx.title),
+    );
+    let name = doc["properties"]["name_zh"]
+        .as_str()
+        .map_or_else(|| text(&doc["id"]), str::to_owned);
+    page_with(&name, &body, true)
+}
+
+/// Any other document (tile matrix sets, tilesets): its links and the JSON itself.
+#[must_use]
+pub fn document(doc: &Value) -> String {
+    let json = serde_json::to_string_pretty(doc).unwrap_or_default();
+    let title = doc["title"].as_str().or(doc["id"].as_str()).unwrap_or("Document");
+    page(title, &format!("{}<pre>{}</pre>", links_list(doc), escape(&json)))
 }
 
 #[cfg(test)]

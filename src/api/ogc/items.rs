@@ -11,7 +11,7 @@
 
 use super::collections::{Collection, find};
 use super::links::{Base, GEOJSON, HTML, link, segment, self_and_alternate, with_query};
-use super::{Format, html, negotiate, reply};
+use super::{Format, formats, html, negotiate, negotiate_items, reply};
 use crate::analysis::features::{self, Bbox, FilterLang, Selection};
 use crate::api::AppState;
 use crate::api::error::ApiError;
@@ -132,14 +132,28 @@ fn parse_filter_params(q: &mut QueryParams, c: Collection<'_>) -> Result<Option<
     Ok(Some(features::parse_filter(c.id(), c.queryables(), text, lang)?))
 }
 
-/// Everything an items request selects, from the query string.
-fn parse_selection(q: &mut QueryParams, c: Collection<'_>, max_items: usize) -> Result<(Selection, Option<Vec<String>>), ApiError> {
+/// What an items page writes of each feature besides what it selects.
+#[derive(Debug, Clone, Default)]
+struct Output {
+    /// `properties=`: only these (all when `None`).
+    properties: Option<Vec<String>>,
+    /// `skipGeometry=true`.
+    skip_geometry: bool,
+}
+
+/// Everything an items request selects, and what it writes, from the query string.
+fn parse_selection(q: &mut QueryParams, c: Collection<'_>, max_items: usize) -> Result<(Selection, Output), ApiError> {
     let bbox_crs = parse_crs(q, "bbox-crs")?;
     let bbox = q.raw("bbox").map(|b| parse_bbox(b, &bbox_crs)).transpose()?;
     let limit = parse_limit(q, max_items)?;
     let offset: usize = q.optional("offset", "a whole number from 0")?.unwrap_or(0);
     let datetime = q.datetime()?;
     let properties = parse_properties(q, c)?;
+    let skip_geometry = q.flag("skipGeometry", false)?;
+    let sortby = match q.raw("sortby") {
+        Some(raw) => features::parse_sortby(c.id(), c.queryables(), raw)?,
+        None => Vec::new(),
+    };
     let filter = parse_filter_params(q, c)?;
     let equals = q.take_remaining(); // last: every other parameter must be read before
     Ok((
@@ -150,8 +164,9 @@ fn parse_selection(q: &mut QueryParams, c: Collection<'_>, max_items: usize) -> 
             limit,
             filter,
             datetime,
+            sortby,
         },
-        properties,
+        Output { properties, skip_geometry },
     ))
 }
 
@@ -164,7 +179,7 @@ enum Item<'a> {
     Point(&'a PlaceFeature),
 }
 
-impl Item<'_> {
+impl<'a> Item<'a> {
     /// The feature id used in URLs.
     fn id(&self) -> String {
         match self {
@@ -172,19 +187,20 @@ impl Item<'_> {
             Item::Point(p) => p.id.clone(),
         }
     }
+
+    /// The feature as a row of the download formats.
+    fn row(&self, layer: &'a str) -> formats::Row<'a> {
+        match *self {
+            Item::Admin(u) => formats::Row::Admin(u),
+            Item::Point(f) => formats::Row::Point(f, layer),
+        }
+    }
 }
 
-/// One feature as GeoJSON bytes with full-resolution geometry, keeping only `properties` if
-/// given; a point feature's properties are copied from `members` (their encoding made
-/// once, see [`crate::geojson_out::EncodedLayers`]) when given.
-fn encode_bytes(
-    item: Item<'_>,
-    collection: &str,
-    properties: Option<&[String]>,
-    crs: &Projector,
-    members: Option<&[u8]>,
-) -> Result<Vec<u8>, ApiError> {
-    let w = FeatureWriter::projected(crs).keeping(properties);
+/// One feature as GeoJSON bytes written by `w` (full-resolution geometry unless it skips
+/// it); a point feature's properties are copied from `members` (their encoding made once,
+/// see [`crate::geojson_out::EncodedLayers`]) when given.
+fn encode_bytes(item: Item<'_>, collection: &str, w: FeatureWriter<'_>, members: Option<&[u8]>) -> Result<Vec<u8>, ApiError> {
     let mut out = Vec::with_capacity(1024);
     match item {
         Item::Admin(u) => w.admin(&mut out, u, true),
@@ -195,8 +211,8 @@ fn encode_bytes(
 }
 
 /// [`encode_bytes`] as a `Value`, for pages that add to the feature or render it as HTML.
-fn encode(item: Item<'_>, collection: &str, properties: Option<&[String]>, crs: &Projector) -> Result<Value, ApiError> {
-    let bytes = encode_bytes(item, collection, properties, crs, None)?;
+fn encode(item: Item<'_>, collection: &str, w: FeatureWriter<'_>) -> Result<Value, ApiError> {
+    let bytes = encode_bytes(item, collection, w, None)?;
     serde_json::from_slice(&bytes).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
@@ -215,13 +231,30 @@ fn page_links(base: &Base, c: &str, uri: &Uri, fmt: Format, sel: &Selection, mat
         p.push(("offset".to_owned(), offset.to_string()));
         p
     };
-    let (media, f) = if fmt == Format::Html { (HTML, "html") } else { (GEOJSON, "json") };
+    let (media, f) = match fmt {
+        Format::Html => (HTML, "html"),
+        Format::Json => (GEOJSON, "json"),
+        other => Format::DOWNLOADS
+            .iter()
+            .find(|(d, _, _)| *d == other)
+            .map_or((GEOJSON, "json"), |(_, names, media)| (*media, names[0])),
+    };
     let page = |offset: usize, rel: &str| {
         let mut p = at(offset);
         p.push(("f".to_owned(), f.to_owned()));
         link(base.url(&with_query(&path, &p)), rel, media, rel)
     };
     let mut links = self_and_alternate(base, &path, &at(sel.offset), GEOJSON, fmt == Format::Html);
+    for (_, names, media) in Format::DOWNLOADS {
+        let mut p = at(sel.offset);
+        p.push(("f".to_owned(), names[0].to_owned()));
+        links.push(link(
+            base.url(&with_query(&path, &p)),
+            "alternate",
+            media,
+            &format!("this page as {}", names[0]),
+        ));
+    }
     if sel.offset + returned < matched {
         links.push(page(sel.offset + returned, "next"));
     }
@@ -253,11 +286,13 @@ fn page_links(base: &Base, c: &str, uri: &Uri, fmt: Format, sel: &Selection, mat
         ("filter" = Option<String>, Query, description = "CQL2 filter expression, e.g. `industry='foundry'`"),
         ("filter-lang" = Option<String>, Query, description = "`cql2-text` (default) or `cql2-json`"),
         ("filter-crs" = Option<String>, Query, description = "CRS of filter geometries: CRS84 only"),
-        ("crs" = Option<String>, Query, description = "Output CRS URI: CRS84 (default), EPSG:4326, EPSG:3857 or EPSG:4490"),
-        ("f" = Option<String>, Query, description = "`json` or `html` (default: from the `Accept` header)"),
+        ("sortby" = Option<String>, Query, description = "Comma-separated queryables to order by, each prefixed `+` (ascending, default; escape it as `%2B`) or `-` (descending), e.g. `-area_km2,name_zh`; features without a value come last; ties keep collection order"),
+        ("skipGeometry" = Option<bool>, Query, description = "`true`: every feature without geometry (every format)"),
+        ("crs" = Option<String>, Query, description = "Output CRS URI: CRS84 (default), EPSG:4326, EPSG:3857 or EPSG:4490 (CSV and FlatGeobuf write easting/longitude first)"),
+        ("f" = Option<String>, Query, description = "`json` (GeoJSON), `html`, `csv` (UTF-8 with BOM; `lon`,`lat` or `wkt` columns), `fgb` (FlatGeobuf) or `geojsonseq` (RFC 8142); default from the `Accept` header"),
     ),
     responses(
-        (status = 200, description = "A page of features as a GeoJSON FeatureCollection (other query parameters are equality filters on queryables)", body = Object, content_type = "application/geo+json"),
+        (status = 200, description = "A page of features as a GeoJSON FeatureCollection (other query parameters are equality filters on queryables), or as CSV, FlatGeobuf or GeoJSON text sequences", body = Object, content_type = "application/geo+json"),
         (status = 400, description = "Bad parameter; `parameter` names it", body = crate::api::problem::Problem, content_type = "application/problem+json"),
         (status = 404, description = "Not found", body = crate::api::problem::Problem, content_type = "application/problem+json"),
         (status = 503, description = "The layer's database is unavailable; retry later", body = crate::api::problem::Problem, content_type = "application/problem+json"),
@@ -272,18 +307,20 @@ pub async fn get_items(
     mut q: QueryParams,
 ) -> Result<Response, ApiError> {
     let c = find(&s, &id)?;
-    let fmt = negotiate(&mut q, &headers)?;
+    let fmt = negotiate_items(&mut q, &headers)?;
     let out = parse_output_crs(&mut q, "crs")?;
-    let (sel, properties) = parse_selection(&mut q, c, s.limits.max_items)?;
+    let (sel, output) = parse_selection(&mut q, c, s.limits.max_items)?;
     q.finish()?;
     let request = PageRequest {
+        title: c.title().to_owned(),
+        queryables: c.queryables().to_vec(),
         id,
         uri,
         base,
         headers,
         fmt,
         sel,
-        properties,
+        output,
         crs: out,
     };
     let page = match c {
@@ -296,12 +333,14 @@ pub async fn get_items(
 /// What an items page needs besides its features: the parsed request.
 struct PageRequest {
     id: String,
+    title: String,
+    queryables: Vec<features::Queryable>,
     uri: Uri,
     base: Base,
     headers: HeaderMap,
     fmt: Format,
     sel: Selection,
-    properties: Option<Vec<String>>,
+    output: Output,
     crs: OutputCrs,
 }
 
@@ -310,12 +349,23 @@ impl PageRequest {
         page_links(&self.base, &self.id, &self.uri, self.fmt, &self.sel, matched, returned)
     }
 
-    /// The HTML page (or non-streamed JSON) of `features`, encoded on this thread.
-    fn reply<'a>(&self, items: impl Iterator<Item = Item<'a>>, matched: usize) -> Result<Response, ApiError> {
+    fn context(&self) -> html::PageContext<'_> {
+        html::PageContext {
+            collection: &self.id,
+            title: &self.title,
+            queryables: &self.queryables,
+        }
+    }
+
+    fn writer<'a>(&'a self, crs: &'a Projector) -> FeatureWriter<'a> {
+        let w = FeatureWriter::projected(crs).keeping(self.output.properties.as_deref());
+        if self.output.skip_geometry { w.without_geometry() } else { w }
+    }
+
+    /// The HTML page of `items`, encoded on this thread.
+    fn html<'a>(&self, items: impl Iterator<Item = Item<'a>>, matched: usize) -> Result<Response, ApiError> {
         let crs = self.crs.projector().map_err(|e| ApiError::Internal(e.to_string()))?;
-        let feats: Vec<Value> = items
-            .map(|i| encode(i, &self.id, self.properties.as_deref(), &crs))
-            .collect::<Result<_, _>>()?;
+        let feats: Vec<Value> = items.map(|i| encode(i, &self.id, self.writer(&crs))).collect::<Result<_, _>>()?;
         let doc = json!({
             "type": "FeatureCollection",
             "numberMatched": matched,
@@ -324,26 +374,26 @@ impl PageRequest {
             "features": feats,
         });
         Ok(with_content_crs(
-            reply(self.fmt, &self.headers, &doc, GEOJSON, html::items, true),
+            reply(self.fmt, &self.headers, &doc, GEOJSON, |d| html::items(d, &self.context()), true),
             self.crs,
         ))
     }
 }
 
 /// A page of an admin collection: selected and encoded on the blocking pool (a page may
-/// hold 10,000 polygons), streamed as GeoJSON or rendered as HTML.
+/// hold 10,000 polygons), streamed or rendered as HTML.
 async fn admin_page(s: &AppState, level: AdminLevel, r: PageRequest) -> Result<Response, ApiError> {
     let atlas = s.atlas.clone();
     if r.fmt == Format::Html {
         return tokio::task::spawn_blocking(move || {
             let page = features::select_admin(&atlas, level, &r.sel)?;
-            r.reply(page.items.into_iter().map(Item::Admin), page.number_matched)
+            r.html(page.items.into_iter().map(Item::Admin), page.number_matched)
         })
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     }
-    let crs = r.crs;
-    let resp = stream::respond(GEOJSON, s.limits.max_result_bytes, move |start| {
+    let (crs, media, file) = (r.crs, media_type(r.fmt), download_name(&r));
+    let resp = stream::respond(media, s.limits.max_result_bytes, move |start| {
         let page = match features::select_admin(&atlas, level, &r.sel) {
             Ok(page) => page,
             Err(e) => return start.reject(e.into()),
@@ -352,19 +402,19 @@ async fn admin_page(s: &AppState, level: AdminLevel, r: PageRequest) -> Result<R
         write_page(start, &r, page.number_matched, items, |_| None);
     })
     .await?;
-    Ok(streamed(resp, crs))
+    Ok(streamed(resp, crs, file))
 }
 
-/// A page of a point layer, as its source answered it: streamed as GeoJSON (an in-memory
-/// feature's properties copied from their encoding made once) or rendered as HTML.
+/// A page of a point layer, as its source answered it: streamed (an in-memory feature's
+/// GeoJSON properties copied from their encoding made once) or rendered as HTML.
 async fn point_page(s: &AppState, r: PageRequest, page: FeaturePage) -> Result<Response, ApiError> {
     if r.fmt == Format::Html {
-        return tokio::task::spawn_blocking(move || r.reply(page.features.iter().map(|f| Item::Point(f)), page.number_matched))
+        return tokio::task::spawn_blocking(move || r.html(page.features.iter().map(|f| Item::Point(f)), page.number_matched))
             .await
             .map_err(|e| ApiError::Internal(e.to_string()))?;
     }
-    let (atlas, encoded, crs) = (s.atlas.clone(), s.encoded.clone(), r.crs);
-    let resp = stream::respond(GEOJSON, s.limits.max_result_bytes, move |start| {
+    let (atlas, encoded, crs, media, file) = (s.atlas.clone(), s.encoded.clone(), r.crs, media_type(r.fmt), download_name(&r));
+    let resp = stream::respond(media, s.limits.max_result_bytes, move |start| {
         let items = page.features.iter().map(|f| Item::Point(f)).collect();
         write_page(start, &r, page.number_matched, items, |item| match item {
             Item::Point(f) => encoded.members(&atlas, &r.id, f),
@@ -372,12 +422,21 @@ async fn point_page(s: &AppState, r: PageRequest, page: FeaturePage) -> Result<R
         });
     })
     .await?;
-    Ok(streamed(resp, crs))
+    Ok(streamed(resp, crs, file))
 }
 
-/// Streams the GeoJSON page of `items` (of `matched`), each encoded as it is written
-/// (memory per request stays a few chunks; see [`crate::api::stream`]); `members` gives a
-/// point feature's encoded properties when there are any. Called on the blocking pool.
+/// The media type of a streamed items page.
+fn media_type(fmt: Format) -> &'static str {
+    Format::DOWNLOADS
+        .iter()
+        .find(|(f, _, _)| *f == fmt)
+        .map_or(GEOJSON, |(_, _, media)| media)
+}
+
+/// Streams the page of `items` (of `matched`) in the request's format, each feature encoded
+/// as it is written (memory per request stays a few chunks; see [`crate::api::stream`]);
+/// `members` gives a point feature's encoded GeoJSON properties when there are any. Called
+/// on the blocking pool.
 fn write_page<'a>(
     start: stream::Start,
     r: &PageRequest,
@@ -389,19 +448,46 @@ fn write_page<'a>(
         Ok(p) => p,
         Err(e) => return start.reject(ApiError::Internal(e.to_string())),
     };
-    let Some(writer) = start.begin() else { return };
-    let head = collection_head(matched, items.len(), r.links(matched, items.len()));
-    let features = items
-        .into_iter()
-        .map(|item| encode_bytes(item, &r.id, r.properties.as_deref(), &projector, members(item)));
-    stream::finish_feature_collection(writer, &head, features);
+    let Some(mut writer) = start.begin() else { return };
+    let w = r.writer(&projector);
+    let features = items.iter().map(|&item| encode_bytes(item, &r.id, w, members(item)));
+    let rows = || items.iter().map(|i| i.row(&r.id)).collect::<Vec<_>>();
+    let options = || formats::Options {
+        keep: r.output.properties.clone(),
+        skip_geometry: r.output.skip_geometry,
+    };
+    let written = match r.fmt {
+        Format::GeoJsonSeq => formats::write_geojson_seq(&mut writer, features),
+        Format::Csv => formats::write_csv(&mut writer, &rows(), &projector, &options()),
+        Format::Fgb => formats::write_fgb(&mut writer, &r.id, &rows(), &projector, &options()),
+        Format::Json | Format::Html => {
+            let head = collection_head(matched, items.len(), r.links(matched, items.len()));
+            return stream::finish_feature_collection(writer, &head, features);
+        }
+    };
+    if let Err(message) = written {
+        tracing::warn!("streamed answer ended early: {message}");
+        writer.fail(message);
+    }
 }
 
-/// A streamed page's headers: its CRS and caching (no ETag: it would need the whole body first).
-fn streamed(resp: Response, crs: OutputCrs) -> Response {
+/// The file name a download is saved under (`clusters.csv`; `items` when the collection id
+/// is not plain ASCII), `None` for GeoJSON pages.
+fn download_name(r: &PageRequest) -> Option<String> {
+    let (_, names, _) = Format::DOWNLOADS.iter().find(|(f, _, _)| *f == r.fmt)?;
+    let plain = !r.id.is_empty() && r.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    Some(format!("{}.{}", if plain { r.id.as_str() } else { "items" }, names[0]))
+}
+
+/// A streamed page's headers: its CRS, caching (no ETag: it would need the whole body
+/// first) and, for a download, the file name to save it under.
+fn streamed(resp: Response, crs: OutputCrs, file: Option<String>) -> Response {
     let mut resp = with_content_crs(resp, crs);
-    resp.headers_mut()
-        .insert(axum::http::header::CACHE_CONTROL, HeaderValue::from_static(super::CACHE_CONTROL));
+    let h = resp.headers_mut();
+    h.insert(axum::http::header::CACHE_CONTROL, HeaderValue::from_static(super::CACHE_CONTROL));
+    if let Some(v) = file.and_then(|f| HeaderValue::from_str(&format!("attachment; filename=\"{f}\"")).ok()) {
+        h.insert(axum::http::header::CONTENT_DISPOSITION, v);
+    }
     resp
 }
 
@@ -462,7 +548,7 @@ pub async fn get_item(
     }
     .ok_or_else(|| ApiError::NotFound(format!("no feature '{feature_id}' in collection '{id}'")))?;
     let crs = out.projector().map_err(|e| ApiError::Internal(e.to_string()))?;
-    let mut doc = encode(item, c.id(), properties.as_deref(), &crs)?;
+    let mut doc = encode(item, c.id(), FeatureWriter::projected(&crs).keeping(properties.as_deref()))?;
     let path = format!("/collections/{id}/items/{}", segment(&item.id()));
     let mut links = self_and_alternate(&base, &path, &[], GEOJSON, fmt == Format::Html);
     links.push(link(
@@ -472,5 +558,13 @@ pub async fn get_item(
         "the collection",
     ));
     doc["links"] = Value::Array(links);
-    Ok(with_content_crs(reply(fmt, &headers, &doc, GEOJSON, html::item, false), crs.crs()))
+    let ctx = html::PageContext {
+        collection: c.id(),
+        title: c.title(),
+        queryables: c.queryables(),
+    };
+    Ok(with_content_crs(
+        reply(fmt, &headers, &doc, GEOJSON, |d| html::item(d, &ctx), false),
+        crs.crs(),
+    ))
 }

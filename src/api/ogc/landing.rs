@@ -9,7 +9,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 /// Conformance classes this service implements (and only those; each is tested).
-pub const CONFORMANCE: [&str; 15] = [
+pub const CONFORMANCE: [&str; 21] = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
@@ -25,6 +25,12 @@ pub const CONFORMANCE: [&str; 15] = [
     "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
     "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
+    "http://www.opengis.net/spec/ogcapi-records-1/1.0/conf/sorting",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
 ];
 
 /// Title of the service.
@@ -57,6 +63,12 @@ pub async fn get_landing(base: Base, headers: HeaderMap, mut q: QueryParams) -> 
         link(base.url("/map/"), "related", HTML, "the web map"),
         link(base.url("/collections?f=html"), "service-doc", HTML, "the collections, browsable"),
         link(base.url("/conformance"), "conformance", JSON, "conformance classes implemented"),
+        link(
+            base.url("/tileMatrixSets"),
+            "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes",
+            JSON,
+            "the tile matrix sets (OGC API – Tiles)",
+        ),
         link(base.url("/collections"), "data", JSON, "the feature collections"),
     ]);
     let doc = json!({

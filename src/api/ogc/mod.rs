@@ -7,10 +7,12 @@
 //! module parses, negotiates the format (`f=json|html`, else `Accept`) and encodes.
 
 pub mod collections;
+pub mod formats;
 pub mod html;
 pub mod items;
 pub mod landing;
 pub mod links;
+pub mod tiles;
 
 use super::AppState;
 use super::conditional;
@@ -37,6 +39,11 @@ pub fn router() -> Router<AppState> {
         .route("/collections/{id}/queryables", get(collections::get_queryables))
         .route("/collections/{id}/items", get(items::get_items))
         .route("/collections/{id}/items/{feature_id}", get(items::get_item))
+        .route("/tileMatrixSets", get(tiles::get_tile_matrix_sets))
+        .route("/tileMatrixSets/{id}", get(tiles::get_tile_matrix_set))
+        .route("/collections/{id}/tiles", get(tiles::get_tilesets))
+        .route("/collections/{id}/tiles/{tms}", get(tiles::get_tileset))
+        .route("/collections/{id}/tiles/{tms}/{matrix}/{row}/{col}", get(tiles::get_tile))
 }
 
 /// The representation a client asked for.
@@ -46,6 +53,22 @@ pub enum Format {
     Json,
     /// A server-rendered HTML page.
     Html,
+    /// CSV (items only).
+    Csv,
+    /// FlatGeobuf (items only).
+    Fgb,
+    /// GeoJSON text sequences, RFC 8142 (items only).
+    GeoJsonSeq,
+}
+
+impl Format {
+    /// The formats of an items page besides JSON and HTML, with their `f=` names (first
+    /// the canonical one) and media types.
+    pub const DOWNLOADS: [(Format, &'static [&'static str], &'static str); 3] = [
+        (Format::Csv, &["csv"], formats::CSV),
+        (Format::Fgb, &["fgb", "flatgeobuf"], formats::FGB),
+        (Format::GeoJsonSeq, &["geojsonseq", "jsonseq"], formats::GEOJSON_SEQ),
+    ];
 }
 
 /// Reads `f=json|html`; without it, the `Accept` header decides (HTML only when the client
@@ -61,27 +84,68 @@ pub fn negotiate(q: &mut QueryParams, headers: &HeaderMap) -> Result<Format, Api
             "f",
             format!("parameter 'f' must be json or html, got '{other}'"),
         )),
-        None => Ok(from_accept(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or(""))),
+        None => Ok(from_accept(
+            headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or(""),
+            false,
+        )),
     }
 }
 
-/// Picks a format from an `Accept` header. Hand-written because only two families of
-/// media ranges matter here and the q-values are all that needs parsing.
-fn from_accept(accept: &str) -> Format {
-    let (mut html, mut json) = (0.0_f64, 0.0_f64);
+/// [`negotiate`] for items pages, which also come as CSV (`f=csv`, `text/csv`), FlatGeobuf
+/// (`f=fgb`, `application/flatgeobuf`) and GeoJSON sequences (`f=geojsonseq`,
+/// `application/geo+json-seq`).
+///
+/// # Errors
+/// [`ApiError::BadParameter`] naming `f` for any other value.
+pub fn negotiate_items(q: &mut QueryParams, headers: &HeaderMap) -> Result<Format, ApiError> {
+    let Some(f) = q.raw("f").map(str::to_owned) else {
+        return Ok(from_accept(
+            headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or(""),
+            true,
+        ));
+    };
+    match f.as_str() {
+        "json" | "geojson" => Ok(Format::Json),
+        "html" => Ok(Format::Html),
+        other => match Format::DOWNLOADS.iter().find(|(_, names, _)| names.contains(&other)) {
+            Some((fmt, _, _)) => Ok(*fmt),
+            None => Err(ApiError::bad_parameter(
+                "f",
+                format!("parameter 'f' must be json, html, csv, fgb or geojsonseq, got '{other}'"),
+            )),
+        },
+    }
+}
+
+/// Picks a format from an `Accept` header (`downloads`: the items formats count too).
+/// Hand-written because only a few media ranges matter here and the q-values are all that
+/// needs parsing.
+fn from_accept(accept: &str, downloads: bool) -> Format {
+    let (mut best, mut best_q) = (Format::Json, 0.0_f64);
+    let mut json = 0.0_f64;
     for range in accept.split(',') {
         let mut parts = range.split(';').map(str::trim);
         let media = parts.next().unwrap_or("").to_ascii_lowercase();
         let quality = parts
             .find_map(|p| p.strip_prefix("q=").and_then(|v| v.parse::<f64>().ok()))
             .unwrap_or(1.0);
-        if media == "text/html" {
-            html = html.max(quality);
-        } else if media.ends_with("json") {
+        let fmt = if media == "text/html" {
+            Some(Format::Html)
+        } else if downloads {
+            Format::DOWNLOADS
+                .iter()
+                .find(|(_, _, m)| m.split(';').next() == Some(media.as_str()))
+                .map(|(f, _, _)| *f)
+        } else {
+            None
+        };
+        if media.ends_with("json") {
             json = json.max(quality);
+        } else if let Some(f) = fmt.filter(|_| quality > best_q) {
+            (best, best_q) = (f, quality);
         }
     }
-    if html > json { Format::Html } else { Format::Json }
+    if best_q > json { best } else { Format::Json }
 }
 
 /// Encodes a document: JSON (`media_type`) or the HTML page `render` makes from it, with a
@@ -98,6 +162,8 @@ pub fn reply(
     let (mut body, content_type) = match fmt {
         Format::Json => (serde_json::to_vec(doc).unwrap_or_default(), media_type),
         Format::Html => (render(doc).into_bytes(), "text/html; charset=utf-8"),
+        // Only items pages come in the download formats, and they do not reply with this.
+        Format::Csv | Format::Fgb | Format::GeoJsonSeq => (serde_json::to_vec(doc).unwrap_or_default(), media_type),
     };
     let mut hasher = std::hash::DefaultHasher::new();
     body.hash(&mut hasher);
@@ -127,10 +193,18 @@ mod tests {
 
     #[test]
     fn accept_header_picks_html_only_when_preferred() {
-        assert_eq!(from_accept("text/html,application/xhtml+xml,*/*;q=0.8"), Format::Html);
-        assert_eq!(from_accept("application/geo+json, application/json;q=0.9"), Format::Json);
-        assert_eq!(from_accept("text/html;q=0.5, application/json"), Format::Json);
-        assert_eq!(from_accept(""), Format::Json);
-        assert_eq!(from_accept("*/*"), Format::Json);
+        let page = |a: &str| from_accept(a, false);
+        assert_eq!(page("text/html,application/xhtml+xml,*/*;q=0.8"), Format::Html);
+        assert_eq!(page("application/geo+json, application/json;q=0.9"), Format::Json);
+        assert_eq!(page("text/html;q=0.5, application/json"), Format::Json);
+        assert_eq!(page(""), Format::Json);
+        assert_eq!(page("*/*"), Format::Json);
+        assert_eq!(page("text/csv"), Format::Json, "only items pages come as CSV");
+        let items = |a: &str| from_accept(a, true);
+        assert_eq!(items("text/csv"), Format::Csv);
+        assert_eq!(items("application/flatgeobuf"), Format::Fgb);
+        assert_eq!(items("application/geo+json-seq"), Format::GeoJsonSeq);
+        assert_eq!(items("text/csv;q=0.5, application/geo+json"), Format::Json);
+        assert_eq!(items("text/csv;q=0.9, application/flatgeobuf"), Format::Fgb);
     }
 }

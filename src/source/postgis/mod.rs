@@ -223,6 +223,10 @@ impl PostgisLayer {
         if *code == SqlState::QUERY_CANCELED {
             return self.unavailable("the query took longer than the statement timeout".to_owned());
         }
+        if *code == SqlState::UNDEFINED_TABLE {
+            // A re-import replaced the layer's table; the catalogue is read again shortly.
+            return self.unavailable("the layer is being replaced by a new import".to_owned());
+        }
         if code.code().starts_with("57") || code.code().starts_with("08") || *code == SqlState::TOO_MANY_CONNECTIONS {
             return self.unavailable(db.message().to_owned());
         }
@@ -259,6 +263,26 @@ impl PostgisLayer {
         rows.iter().map(|r| self.feature(r, at)).collect()
     }
 
+    /// The features of the rows `ords`, in that order.
+    async fn features_by_ord(&self, ords: &[i64]) -> SourceResult<Vec<SharedFeature>> {
+        if ords.is_empty() {
+            return Ok(Vec::new());
+        }
+        let text = format!("SELECT ord, {FEATURE_SELECT} FROM {} WHERE ord = ANY($1::int8[])", self.table);
+        let mut by_ord = std::collections::HashMap::with_capacity(ords.len());
+        for r in self.query(&text, &[&ords]).await? {
+            by_ord.insert(r.get::<_, i64>(0), self.feature(&r, 1)?);
+        }
+        ords.iter()
+            .map(|o| {
+                by_ord.remove(o).ok_or_else(|| SourceError::Internal {
+                    layer: self.info.name.clone(),
+                    detail: format!("row {o} vanished between two queries"),
+                })
+            })
+            .collect()
+    }
+
     /// The rows within `radius_m` of `center` passing `filter`, nearest first (ties by id),
     /// at most `limit`, with the number within the radius.
     async fn ranked(&self, center: Point<f64>, radius_m: f64, limit: usize, filter: &PointFilter) -> SourceResult<(Vec<Near>, usize)> {
@@ -270,15 +294,21 @@ impl PostgisLayer {
         let r = sql.bind(Param::Float(radius_m));
         sql.and(format!("{d} <= {r}"));
         let lim = sql.bind(Param::BigInt(i64::try_from(limit).unwrap_or(i64::MAX)));
+        // The distance of every candidate once (a materialised CTE of ord, id and distance:
+        // in a dense city a radius holds hundreds of thousands of points), counted, and the
+        // `limit` nearest taken; only those rows' features are read.
         let text = format!(
-            "SELECT {FEATURE_SELECT}, count(*) OVER () FROM {}{} ORDER BY {d}, id LIMIT {lim}",
+            "WITH c AS MATERIALIZED (SELECT ord, id, {d} AS d FROM {}{})
+             SELECT (SELECT count(*) FROM c), ord FROM c ORDER BY d, id LIMIT {lim}",
             self.table,
             sql.where_clause()
         );
         let rows = self.query(&text, &sql.params()).await?;
-        let matched = rows.first().map_or(0, |r| usize::try_from(r.get::<_, i64>(4)).unwrap_or(0));
+        let matched = rows.first().map_or(0, |r| usize::try_from(r.get::<_, i64>(0)).unwrap_or(0));
+        let ords: Vec<i64> = rows.iter().map(|r| r.get(1)).collect();
         let mut hits: Vec<Near> = self
-            .features(&rows, 0)?
+            .features_by_ord(&ords)
+            .await?
             .into_iter()
             .map(|feature| Near {
                 distance_m: distance_m(center, feature.point),
@@ -352,14 +382,16 @@ impl PointSource for PostgisLayer {
         let mut page = sql.clone();
         let limit = page.bind(Param::BigInt(i64::try_from(q.limit).unwrap_or(i64::MAX)));
         let offset = page.bind(Param::BigInt(i64::try_from(q.offset).unwrap_or(i64::MAX)));
+        // The page's rows by their `ord` first (small tuples to sort), then their features.
         let text = format!(
-            "SELECT {FEATURE_SELECT} FROM {}{} ORDER BY ord LIMIT {limit} OFFSET {offset}",
+            "SELECT ord FROM {}{} ORDER BY {} LIMIT {limit} OFFSET {offset}",
             self.table,
-            page.where_clause()
+            page.where_clause(),
+            sql::order_by(&self.columns, &q.sortby)?
         );
-        let rows = self.query(&text, &page.params()).await?;
+        let ords: Vec<i64> = self.query(&text, &page.params()).await?.iter().map(|r| r.get(0)).collect();
         Ok(FeaturePage {
-            features: self.features(&rows, 0)?,
+            features: self.features_by_ord(&ords).await?,
             number_matched: usize::try_from(matched).unwrap_or(0),
         })
     }

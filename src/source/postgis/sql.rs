@@ -7,7 +7,7 @@
 //! bind every value.
 
 use super::schema::Column;
-use crate::analysis::features::{Bbox, QueryableType};
+use crate::analysis::features::{Bbox, QueryableType, SortKey};
 use crate::analysis::{AnalysisError, PointFilter};
 use crate::model::DatetimeFilter;
 use bytes::BytesMut;
@@ -211,6 +211,21 @@ impl Sql {
         self.and(text);
         Ok(())
     }
+}
+
+/// `ORDER BY` of an items page: the `sortby` keys on their typed columns (missing values
+/// last in both directions, as in memory), then file order.
+///
+/// # Errors
+/// [`AnalysisError::UnknownProperty`] for a key without a column.
+pub fn order_by(columns: &[Column], keys: &[SortKey]) -> Result<String, AnalysisError> {
+    let mut parts = Vec::with_capacity(keys.len() + 1);
+    for k in keys {
+        let c = column(columns, &k.property)?;
+        parts.push(format!("{} {} NULLS LAST", c.sql_name(), if k.descending { "DESC" } else { "ASC" }));
+    }
+    parts.push("ord".to_owned());
+    Ok(parts.join(", "))
 }
 
 fn column<'a>(columns: &'a [Column], name: &str) -> Result<&'a Column, AnalysisError> {
