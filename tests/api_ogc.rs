@@ -5,6 +5,7 @@
 
 mod common;
 use cluster_atlas::model::{AdminCode, AdminLevel};
+use common::feature_ids as ids;
 use common::{assert_problem, atlas, get, get_with};
 use serde_json::Value;
 use std::collections::HashSet;
@@ -31,15 +32,6 @@ fn link_href<'a>(doc: &'a Value, rel: &str) -> Option<&'a str> {
 fn path_of(href: &str) -> String {
     let rest = href.strip_prefix("http://").unwrap();
     rest[rest.find('/').unwrap()..].to_owned()
-}
-
-fn ids(doc: &Value) -> Vec<String> {
-    doc["features"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["id"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 #[tokio::test]

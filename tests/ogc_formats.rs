@@ -4,18 +4,10 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
+use common::feature_ids as ids;
 use common::{assert_problem, get, get_with};
 use serde_json::Value;
 use std::process::Command;
-
-fn ids(v: &Value) -> Vec<String> {
-    v["features"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["id"].as_str().unwrap().to_owned())
-        .collect()
-}
 
 #[tokio::test]
 async fn counties_sort_by_area_then_name_and_page_stably() {

@@ -27,6 +27,16 @@ pub fn atlas() -> Arc<Atlas> {
         .clone()
 }
 
+/// The ids of a FeatureCollection's features, in order.
+pub fn feature_ids(doc: &Value) -> Vec<String> {
+    doc["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 /// The application over the default atlas.
 pub fn app() -> Router {
     router(AppState::from_shared(atlas()))

@@ -28,7 +28,7 @@ pub fn escape(s: &str) -> String {
 const STYLE: &str = "body{font-family:system-ui,'Noto Sans CJK SC','Noto Sans',sans-serif;margin:1.5em;max-width:90em}\
 table{border-collapse:collapse;font-size:.9em}td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left;vertical-align:top}\
 th{background:#f3f3f3;position:sticky;top:0}nav a,.formats a,.paging a{margin-right:1em}.scroll{overflow-x:auto}\
-#map{height:22em;margin:1em 0;border:1px solid #ccc}td.num{text-align:right}";
+#map{height:22em;margin:1em 0;border:1px solid #ccc}td.num{text-align:right}#items td{min-width:5em;max-width:28em}";
 
 /// The page around `body`; `map` adds the map's stylesheet and script.
 fn page_with(title: &str, body: &str, map: bool) -> String {
@@ -204,11 +204,20 @@ fn formats_line(doc: &Value) -> String {
         .flatten()
         .filter(|l| l["rel"] == "alternate")
         .map(|l| {
+            let media = text(&l["type"]);
+            let label = match media.split(';').next().unwrap_or("") {
+                "application/geo+json" => "GeoJSON",
+                "text/csv" => "CSV",
+                "application/flatgeobuf" => "FlatGeobuf",
+                "application/geo+json-seq" => "GeoJSON sequence",
+                "text/html" => "HTML",
+                _ => media.as_str(),
+            };
             format!(
                 "<a href=\"{}\" type=\"{}\">{}</a>",
                 escape(&text(&l["href"])),
-                escape(&text(&l["type"])),
-                escape(&text(&l["type"]))
+                escape(&media),
+                escape(label)
             )
         })
         .collect();
@@ -235,7 +244,8 @@ pub fn items(doc: &Value, ctx: &PageContext<'_>) -> String {
     let mut columns: Vec<&str> = Vec::new();
     for f in &features {
         for k in f["properties"].as_object().into_iter().flatten().map(|(k, _)| k.as_str()) {
-            if !columns.contains(&k) {
+            // The feature's id is the first column already.
+            if k != "id" && !columns.contains(&k) {
                 columns.push(k);
             }
         }
