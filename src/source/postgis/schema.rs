@@ -174,13 +174,7 @@ pub fn table_ddl(table: &str, columns: &[Column]) -> String {
     for c in columns {
         ddl.push_str(&format!(",\n    {} {}", c.sql_name(), c.sql_type()));
     }
-    // The stored properties (a few hundred bytes of JSON) go out of line, so the rows that
-    // bbox, radius and count queries scan stay narrow: a dense 0.2° box can hold half a
-    // million of them, and only a page's worth of properties is ever read.
-    ddl.push_str(&format!(
-        "\n) WITH (toast_tuple_target = 128);\nALTER TABLE {} ALTER COLUMN properties SET STORAGE EXTERNAL",
-        qualified(table)
-    ));
+    ddl.push_str("\n)");
     ddl
 }
 
