@@ -3,15 +3,11 @@
 // simplified polygons from /density, clustered-free), both in MapLibre in Debian's Chromium.
 // Usage: node bench/map-load.mjs http://127.0.0.1:PORT [runs]   (scripts/bench-map runs it)
 
-import {chromium} from 'playwright-core';
+import {launch} from '../tests/browser.mjs';
 
 const base = (process.argv[2] || '').replace(/\/$/, '');
 const runs = Number(process.argv[3] || 5);
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-});
+const browser = await launch();
 
 // Minimal pages: MapLibre (the same vendored build) drawing only the counties, either from
 // our vector tiles or, the peer, from one GeoJSON of every county's simplified polygon.

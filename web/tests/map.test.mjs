@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import {mkdirSync} from 'node:fs';
 import {join} from 'node:path';
-import {chromium} from 'playwright-core';
+import {launch} from './browser.mjs';
 
 const base = (process.argv[2] || '').replace(/\/$/, '');
 const shots = process.argv[3] || 'artifacts/browser';
@@ -26,11 +26,7 @@ const api = async (path) => {
   return res.json();
 };
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-});
+const browser = await launch();
 
 /** A page that records console errors, failed requests and requests to any other host. */
 async function openPage(viewport, hash = '') {

@@ -4,15 +4,11 @@
 
 import assert from 'node:assert/strict';
 import {join} from 'node:path';
-import {chromium} from 'playwright-core';
+import {launch} from './browser.mjs';
 
 const [base, layer, lon, lat, name, shots = 'artifacts/browser'] = process.argv.slice(2);
 const at = [Number(lon), Number(lat)];
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-});
+const browser = await launch();
 const page = await browser.newPage({viewport: {width: 1280, height: 800}});
 const problems = [];
 page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
