@@ -146,7 +146,7 @@ pub fn collection_doc(atlas: &Atlas, c: Collection<'_>, base: &Base) -> Value {
         ),
         link(
             base.url(&format!("{path}/tiles")),
-            super::tiles::REL_TILESETS_VECTOR,
+            super::links::REL_TILESETS_VECTOR,
             JSON,
             "the features as vector tiles (OGC API – Tiles)",
         ),

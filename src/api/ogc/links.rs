@@ -9,6 +9,9 @@ pub const GEOJSON: &str = "application/geo+json";
 /// Media type of the HTML pages.
 pub const HTML: &str = "text/html";
 
+/// Link relation of a collection's vector tilesets (OGC API – Tiles).
+pub const REL_TILESETS_VECTOR: &str = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector";
+
 pub use crate::api::base_url::Base;
 
 /// A link object.

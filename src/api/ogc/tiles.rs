@@ -34,8 +34,6 @@ pub const WEB_MERCATOR_QUAD_URI: &str = "http://www.opengis.net/def/tilematrixse
 const EPSG_3857: &str = "http://www.opengis.net/def/crs/EPSG/0/3857";
 /// Media type of a vector tile.
 const MVT: &str = crate::api::tiles::MVT_MEDIA_TYPE;
-/// Link relation of a collection's vector tilesets.
-pub const REL_TILESETS_VECTOR: &str = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector";
 /// Link relation of a tileset's tile matrix set.
 const REL_TILING_SCHEME: &str = "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme";
 /// Half the side of the Web Mercator square, metres.
