@@ -349,7 +349,7 @@ pub fn place_by_names<'a>(
 /// units containing it (none outside every unit).
 ///
 /// # Errors
-/// [`super::AnalysisError::CoordinateOutOfRange`] for an invalid coordinate.
+/// [`crate::analysis::AnalysisError::CoordinateOutOfRange`] for an invalid coordinate.
 pub fn place_exact(atlas: &Atlas, lon: f64, lat: f64) -> crate::analysis::AnalysisResult<Placement> {
     let county = reverse_geocode(atlas, AdminLevel::County, lon, lat)?;
     let prefecture = match county {
