@@ -602,7 +602,7 @@ fn point_equals(f: &PlaceFeature, name: &str, want: &str) -> bool {
 ///
 /// # Errors
 /// [`AnalysisError::UnknownProperty`] or [`AnalysisError::PropertyValue`].
-pub fn check_equals(queryables: &[Queryable], equals: &[(String, String)]) -> AnalysisResult<()> {
+fn check_equals(queryables: &[Queryable], equals: &[(String, String)]) -> AnalysisResult<()> {
     if let Some((name, _)) = equals.iter().find(|(n, _)| !queryables.iter().any(|q| &q.name == n)) {
         return Err(AnalysisError::UnknownProperty(name.clone()));
     }

@@ -75,7 +75,14 @@ impl AppState {
     /// Wraps a shared atlas with a default-sized tile cache.
     #[must_use]
     pub fn from_shared(atlas: Arc<Atlas>) -> Self {
-        let layers = Arc::new(PointSources::new(&atlas, &[]));
+        Self::serving(atlas, &[])
+    }
+
+    /// Serves `atlas` and the database layers `remote` (a name the atlas has already is
+    /// left out), with a default-sized tile cache.
+    #[must_use]
+    pub fn serving(atlas: Arc<Atlas>, remote: &[Source]) -> Self {
+        let layers = Arc::new(PointSources::new(&atlas, remote));
         Self {
             encoded: Arc::new(crate::geojson_out::EncodedLayers::new(&atlas)),
             tilesets: Arc::new(tiles::TileSets::new(&atlas, &layers)),
@@ -88,15 +95,6 @@ impl AppState {
             limits: limits::QueryLimits::default(),
             openapi: Arc::default(),
         }
-    }
-
-    /// Also serves `remote` (layers of a database); a name the atlas has already is left out.
-    #[must_use]
-    pub fn with_remote_layers(mut self, remote: &[Source]) -> Self {
-        self.layers = Arc::new(PointSources::new(&self.atlas, remote));
-        self.tilesets = Arc::new(tiles::TileSets::new(&self.atlas, &self.layers));
-        self.openapi = Arc::default();
-        self
     }
 
     /// Applies `limits` instead of the defaults.

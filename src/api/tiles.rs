@@ -308,7 +308,11 @@ fn tilejson(s: &AppState, set: &TileSet, base: &str) -> Value {
     tj
 }
 
-fn tileset<'a>(s: &'a AppState, name: &str) -> Result<&'a TileSet, ApiError> {
+/// The tileset of layer `name`.
+///
+/// # Errors
+/// [`ApiError::NotFound`] for a layer without tiles.
+pub fn tileset<'a>(s: &'a AppState, name: &str) -> Result<&'a TileSet, ApiError> {
     s.tilesets
         .get(name)
         .ok_or_else(|| ApiError::NotFound(TileError::UnknownLayer(name.to_owned()).to_string()))

@@ -56,8 +56,7 @@ fn layer_bounds(layer: &TileLayer<'_>, atlas: &Atlas) -> Option<[f64; 4]> {
 fn covering(b: [f64; 4], minzoom: u8, maxzoom: u8) -> Vec<TileCoord> {
     let mut out = Vec::new();
     for z in minzoom..=maxzoom {
-        let nw = TileCoord::containing(z, b[0], b[3]);
-        let se = TileCoord::containing(z, b[2], b[1]);
+        let (nw, se) = TileCoord::corners(z, b);
         for x in nw.x..=se.x {
             out.extend((nw.y..=se.y).map(|y| TileCoord { z, x, y }));
         }

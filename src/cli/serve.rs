@@ -214,8 +214,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             (None, false) => PublicBase::Socket,
         };
         let make: api::live::MakeRouter = Arc::new(move |atlas: Arc<Atlas>, remote: &[crate::source::Source]| {
-            let state = AppState::from_shared(atlas)
-                .with_remote_layers(remote)
+            let state = AppState::serving(atlas, remote)
                 .with_tile_cache_mb(cache_mb)
                 .with_cluster_options(cluster)
                 .with_public_base(public_base.clone())

@@ -6,9 +6,8 @@
 //! import of millions of points) runs on the blocking pool, so a CQL2 scan never stalls
 //! the async threads.
 
-use super::{
-    CodeCount, FeaturePage, HexCounts, ItemsQuery, LayerInfo, Near, PointSource, SharedFeature, SourceError, SourceResult, WithinAnswer,
-};
+use super::{CodeCount, FeaturePage, HexCounts, LayerInfo, Near, PointSource, SharedFeature, SourceError, SourceResult, WithinAnswer};
+use crate::analysis::features::Selection;
 use crate::analysis::{self, NearestQuery, PointFilter, WithinQuery};
 use crate::atlas::{Atlas, PointLayer};
 use crate::tiles::point_tags::PointDictionary;
@@ -114,7 +113,7 @@ impl PointSource for MemoryLayer {
         &self.inner.info
     }
 
-    async fn items(&self, query: &ItemsQuery) -> SourceResult<FeaturePage> {
+    async fn items(&self, query: &Selection) -> SourceResult<FeaturePage> {
         let query = query.clone();
         self.run(move |i| {
             let page = analysis::features::select_points(i.layer(), &query)?;

@@ -48,10 +48,6 @@ pub struct LayerInfo {
     pub queryables: Vec<Queryable>,
 }
 
-/// An items request on one point layer: the selection of OGC API – Features, with its
-/// filters parsed and checked against the layer's queryables.
-pub type ItemsQuery = Selection;
-
 /// One page of features, in layer order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeaturePage {
@@ -128,7 +124,7 @@ pub trait PointSource: Send + Sync + std::fmt::Debug {
     fn info(&self) -> &LayerInfo;
 
     /// A page of the features a selection matches, in layer order.
-    async fn items(&self, query: &ItemsQuery) -> SourceResult<FeaturePage>;
+    async fn items(&self, query: &Selection) -> SourceResult<FeaturePage>;
 
     /// The feature with this id.
     async fn feature(&self, id: &str) -> SourceResult<Option<SharedFeature>>;

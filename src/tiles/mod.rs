@@ -185,6 +185,13 @@ impl TileCoord {
         }
     }
 
+    /// The north-west and south-east tiles of zoom `z` meeting the lon/lat box
+    /// `[west, south, east, north]`: every tile between them meets it too.
+    #[must_use]
+    pub fn corners(z: u8, [w, s, e, n]: [f64; 4]) -> (Self, Self) {
+        (Self::containing(z, w, n), Self::containing(z, e, s))
+    }
+
     /// The tile's `[west, south, east, north]` in lon/lat degrees.
     #[must_use]
     pub fn bbox_lonlat(&self) -> [f64; 4] {

@@ -22,31 +22,33 @@ pub const FGB: &str = "application/flatgeobuf";
 /// Media type of GeoJSON text sequences (RFC 8142).
 pub const GEOJSON_SEQ: &str = "application/geo+json-seq";
 
-/// One feature of a page to write: an admin unit or a point feature (of layer `layer`).
+/// One feature of a page: an admin unit or a point feature.
 #[derive(Debug, Clone, Copy)]
-pub enum Row<'a> {
+pub enum Item<'a> {
     /// An admin unit (id = code).
     Admin(&'a AdminUnit),
-    /// A point feature and its layer.
-    Point(&'a PlaceFeature, &'a str),
+    /// A point feature (id = its id).
+    Point(&'a PlaceFeature),
 }
 
-impl Row<'_> {
-    fn id(&self) -> String {
+impl Item<'_> {
+    /// The feature id used in URLs.
+    #[must_use]
+    pub fn id(&self) -> String {
         match self {
-            Row::Admin(u) => u.code.to_string(),
-            Row::Point(f, _) => f.id.clone(),
+            Item::Admin(u) => u.code.to_string(),
+            Item::Point(f) => f.id.clone(),
         }
     }
 
     /// The properties as the GeoJSON pages show them (the unit's documented ones; a point's
-    /// stored ones and `layer`).
-    fn properties(&self) -> Map<String, Value> {
+    /// stored ones and its `layer`).
+    fn properties(&self, layer: &str) -> Map<String, Value> {
         match self {
-            Row::Admin(u) => crate::geojson_out::admin_properties(u),
-            Row::Point(f, layer) => {
+            Item::Admin(u) => crate::geojson_out::admin_properties(u),
+            Item::Point(f) => {
                 let mut p = f.properties.clone();
-                p.insert("layer".into(), Value::String((*layer).to_owned()));
+                p.insert("layer".into(), Value::String(layer.to_owned()));
                 p
             }
         }
@@ -70,10 +72,10 @@ impl Options {
 
 /// The columns of a page: every kept property, in first-seen order, with the JSON type of
 /// its first non-null value.
-fn columns(rows: &[Row<'_>], options: &Options) -> Vec<(String, Option<Value>)> {
+fn columns(rows: &[Item<'_>], layer: &str, options: &Options) -> Vec<(String, Option<Value>)> {
     let mut out: Vec<(String, Option<Value>)> = Vec::new();
     for r in rows {
-        for (k, v) in r.properties() {
+        for (k, v) in r.properties(layer) {
             // The feature's id is the first column already.
             if k == "id" || !options.kept(&k) {
                 continue;
@@ -98,14 +100,14 @@ fn east_north(p: &Projector, lon: f64, lat: f64) -> Result<(f64, f64), ProjectEr
 }
 
 /// The row's geometry in `crs`, easting first.
-fn geometry(row: &Row<'_>, p: &Projector) -> Result<Geometry<f64>, ProjectError> {
+fn geometry(row: &Item<'_>, p: &Projector) -> Result<Geometry<f64>, ProjectError> {
     let c = |x: f64, y: f64| east_north(p, x, y).map(|(x, y)| Coord { x, y });
     match row {
-        Row::Point(f, _) => {
+        Item::Point(f) => {
             let Coord { x, y } = c(f.point.x(), f.point.y())?;
             Ok(Geometry::Point(Point::new(x, y)))
         }
-        Row::Admin(u) => {
+        Item::Admin(u) => {
             let ring = |r: &LineString<f64>| r.coords().map(|k| c(k.x, k.y)).collect::<Result<Vec<_>, _>>().map(LineString::new);
             let polygons = u
                 .geometry
@@ -133,18 +135,18 @@ fn csv_text(v: &Value) -> String {
     }
 }
 
-/// Writes `rows` as CSV: UTF-8 with a byte-order mark (spreadsheets then read the Chinese
+/// Writes `rows` (of collection `layer`) as CSV: UTF-8 with a byte-order mark (spreadsheets then read the Chinese
 /// text right), RFC 4180 quoting, `id` then the properties, then the geometry — `lon`,`lat`
 /// (`x`,`y` in EPSG:3857) for points, `wkt` for polygons (GDAL reads either).
 ///
 /// # Errors
 /// A message when writing or projecting fails.
-pub fn write_csv(out: impl Write, rows: &[Row<'_>], crs: &Projector, options: &Options) -> Result<(), String> {
+pub fn write_csv(out: impl Write, rows: &[Item<'_>], layer: &str, crs: &Projector, options: &Options) -> Result<(), String> {
     let mut out = out;
     out.write_all("\u{feff}".as_bytes()).map_err(|e| e.to_string())?;
     let mut w = csv::Writer::from_writer(out);
-    let cols = columns(rows, options);
-    let polygons = rows.iter().any(|r| matches!(r, Row::Admin(_)));
+    let cols = columns(rows, layer, options);
+    let polygons = rows.iter().any(|r| matches!(r, Item::Admin(_)));
     let geometry_columns: &[&str] = match (options.skip_geometry, polygons, crs.crs()) {
         (true, _, _) => &[],
         (false, true, _) => &["wkt"],
@@ -156,7 +158,7 @@ pub fn write_csv(out: impl Write, rows: &[Row<'_>], crs: &Projector, options: &O
         .chain(geometry_columns.iter().copied());
     w.write_record(header).map_err(|e| e.to_string())?;
     for r in rows {
-        let props = r.properties();
+        let props = r.properties(layer);
         let mut record: Vec<String> = vec![text_cell(&r.id()).into_owned()];
         record.extend(cols.iter().map(|(n, _)| props.get(n).map(csv_text).unwrap_or_default()));
         if !options.skip_geometry {
@@ -247,18 +249,18 @@ impl GeozeroDatasource for FgbProperties<'_> {
     }
 }
 
-/// Writes `rows` as a FlatGeobuf file named `name` (features in page order, no spatial
+/// Writes `rows` (of collection `name`) as a FlatGeobuf file of that name (features in page order, no spatial
 /// index, so they are written as they come; the crate's writer keeps them in a temporary
 /// file, not in memory).
 ///
 /// # Errors
 /// A message when writing or projecting fails.
-pub fn write_fgb(out: impl Write, name: &str, rows: &[Row<'_>], crs: &Projector, options: &Options) -> Result<(), String> {
+pub fn write_fgb(out: impl Write, name: &str, rows: &[Item<'_>], crs: &Projector, options: &Options) -> Result<(), String> {
     let err = |e: &dyn std::fmt::Display| e.to_string();
     let geometry_type = match (options.skip_geometry, rows.first()) {
         (true, _) | (false, None) => GeometryType::Unknown,
-        (false, Some(Row::Admin(_))) => GeometryType::MultiPolygon,
-        (false, Some(Row::Point(..))) => GeometryType::Point,
+        (false, Some(Item::Admin(_))) => GeometryType::MultiPolygon,
+        (false, Some(Item::Point(_))) => GeometryType::Point,
     };
     let code = match crs.crs() {
         OutputCrs::Crs84 | OutputCrs::Epsg4326 => 4326,
@@ -271,14 +273,14 @@ pub fn write_fgb(out: impl Write, name: &str, rows: &[Row<'_>], crs: &Projector,
         ..FgbWriterOptions::default()
     };
     let mut fgb = FgbWriter::create_with_options(name, geometry_type, fgb_options).map_err(|e| err(&e))?;
-    let cols = columns(rows, options);
+    let cols = columns(rows, name, options);
     let typed: Vec<(String, ColumnType)> = cols.iter().map(|(n, v)| (n.clone(), fgb_type(v.as_ref()))).collect();
     fgb.add_column("id", ColumnType::String, |_, _| {});
     for (n, ty) in &typed {
         fgb.add_column(n, *ty, |_, c| c.nullable = true);
     }
     for r in rows {
-        let props = r.properties();
+        let props = r.properties(name);
         let id = r.id();
         let mut values: Vec<(String, ColumnType, Option<Value>)> = vec![("id".to_owned(), ColumnType::String, Some(Value::String(id)))];
         values.extend(typed.iter().map(|(n, ty)| (n.clone(), *ty, props.get(n).cloned())));

@@ -10,6 +10,7 @@
 //! "queryables as query parameters"), else 400.
 
 use super::collections::{Collection, find};
+use super::formats::Item;
 use super::links::{Base, GEOJSON, HTML, link, segment, self_and_alternate, with_query};
 use super::{Format, formats, html, negotiate, negotiate_items, reply};
 use crate::analysis::features::{self, Bbox, FilterLang, Selection};
@@ -20,7 +21,7 @@ use crate::api::params::QueryParams;
 use crate::api::stream;
 use crate::crs::project::{OutputCrs, Projector};
 use crate::geojson_out::FeatureWriter;
-use crate::model::{AdminCode, AdminLevel, AdminUnit, PlaceFeature};
+use crate::model::{AdminCode, AdminLevel};
 use crate::source::FeaturePage;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Uri};
@@ -168,33 +169,6 @@ fn parse_selection(q: &mut QueryParams, c: Collection<'_>, max_items: usize) -> 
         },
         Output { properties, skip_geometry },
     ))
-}
-
-/// One feature of a page: an admin unit or a point feature.
-#[derive(Debug, Clone, Copy)]
-enum Item<'a> {
-    /// An admin unit (id = code).
-    Admin(&'a AdminUnit),
-    /// A point feature (id = its id).
-    Point(&'a PlaceFeature),
-}
-
-impl<'a> Item<'a> {
-    /// The feature id used in URLs.
-    fn id(&self) -> String {
-        match self {
-            Item::Admin(u) => u.code.to_string(),
-            Item::Point(p) => p.id.clone(),
-        }
-    }
-
-    /// The feature as a row of the download formats.
-    fn row(&self, layer: &'a str) -> formats::Row<'a> {
-        match *self {
-            Item::Admin(u) => formats::Row::Admin(u),
-            Item::Point(f) => formats::Row::Point(f, layer),
-        }
-    }
 }
 
 /// One feature as GeoJSON bytes written by `w` (full-resolution geometry unless it skips
@@ -451,15 +425,14 @@ fn write_page<'a>(
     let Some(mut writer) = start.begin() else { return };
     let w = r.writer(&projector);
     let features = items.iter().map(|&item| encode_bytes(item, &r.id, w, members(item)));
-    let rows = || items.iter().map(|i| i.row(&r.id)).collect::<Vec<_>>();
     let options = || formats::Options {
         keep: r.output.properties.clone(),
         skip_geometry: r.output.skip_geometry,
     };
     let written = match r.fmt {
         Format::GeoJsonSeq => formats::write_geojson_seq(&mut writer, features),
-        Format::Csv => formats::write_csv(&mut writer, &rows(), &projector, &options()),
-        Format::Fgb => formats::write_fgb(&mut writer, &r.id, &rows(), &projector, &options()),
+        Format::Csv => formats::write_csv(&mut writer, &items, &r.id, &projector, &options()),
+        Format::Fgb => formats::write_fgb(&mut writer, &r.id, &items, &projector, &options()),
         Format::Json | Format::Html => {
             let head = collection_head(matched, items.len(), r.links(matched, items.len()));
             return stream::finish_feature_collection(writer, &head, features);

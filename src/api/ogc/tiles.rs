@@ -19,7 +19,6 @@ use crate::api::AppState;
 use crate::api::error::ApiError;
 use crate::api::extract::Path;
 use crate::api::params::QueryParams;
-use crate::crs::project::WEB_MERCATOR_MAX_LAT;
 use crate::tiles::TileCoord;
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -149,17 +148,14 @@ fn known_set(id: &str) -> Result<(), ApiError> {
     }
 }
 
-/// `[west, south, east, north]` of a collection, latitudes clamped to Web Mercator's.
-fn extent(s: &AppState, c: Collection<'_>) -> [f64; 4] {
-    let [w, so, e, n] = c.extent(&s.atlas).unwrap_or([73.0, 3.0, 136.0, 54.0]);
-    let clamp = |v: f64| v.clamp(-WEB_MERCATOR_MAX_LAT, WEB_MERCATOR_MAX_LAT);
-    [w, clamp(so), e, clamp(n)]
+/// `[west, south, east, north]` of a collection's tiles (its TileJSON bounds).
+fn extent(s: &AppState, c: Collection<'_>) -> Result<[f64; 4], ApiError> {
+    crate::api::tiles::tileset(s, c.id()).map(|t| t.bounds)
 }
 
-/// The tiles of zoom `z` that meet the collection's extent: `(min col, max col, min row, max row)`.
+/// The tiles of zoom `z` that meet the box `b`: `(min col, max col, min row, max row)`.
 fn limits(b: [f64; 4], z: u8) -> (u32, u32, u32, u32) {
-    let nw = TileCoord::containing(z, b[0], b[3]);
-    let se = TileCoord::containing(z, b[2], b[1]);
+    let (nw, se) = TileCoord::corners(z, b);
     (nw.x, se.x, nw.y, se.y)
 }
 
@@ -234,7 +230,7 @@ pub async fn get_tileset(
     q.finish()?;
     let c = find(&s, &id)?;
     known_set(&tms)?;
-    let b = extent(&s, c);
+    let b = extent(&s, c)?;
     let limits: Vec<Value> = (0..=s.limits.max_zoom)
         .map(|z| {
             let (x0, x1, y0, y1) = limits(b, z);
@@ -308,7 +304,7 @@ pub async fn get_tile(
         (Ok(z), Ok(r), Ok(c)) if z <= s.limits.max_zoom => (z, r, c),
         _ => return Err(outside()),
     };
-    let (x0, x1, y0, y1) = limits(extent(&s, c), z);
+    let (x0, x1, y0, y1) = limits(extent(&s, c)?, z);
     if !(x0..=x1).contains(&col) || !(y0..=y1).contains(&row) {
         return Err(outside());
     }

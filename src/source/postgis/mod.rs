@@ -25,8 +25,9 @@ pub mod import;
 pub mod schema;
 pub mod sql;
 
-use super::{CodeCount, FeaturePage, ItemsQuery, LayerInfo, Near, PointSource, SharedFeature, SourceError, SourceResult, WithinAnswer};
+use super::{CodeCount, FeaturePage, LayerInfo, Near, PointSource, SharedFeature, SourceError, SourceResult, WithinAnswer};
 use crate::analysis::PointFilter;
+use crate::analysis::features::Selection;
 use crate::analysis::proximity::{cap_boxes, distance_m};
 use crate::model::{AdminCode, Day, TimeSpan};
 use crate::tiles::point_tags::{PointDictionary, PointLayerBuilder};
@@ -363,7 +364,7 @@ impl PointSource for PostgisLayer {
         &self.info
     }
 
-    async fn items(&self, q: &ItemsQuery) -> SourceResult<FeaturePage> {
+    async fn items(&self, q: &Selection) -> SourceResult<FeaturePage> {
         let mut sql = Sql::default();
         if let Some(b) = &q.bbox {
             sql.bbox(b);
@@ -486,7 +487,7 @@ impl PointSource for PostgisLayer {
             return Ok(b.into_tile(name, EXTENT));
         }
         let cells = match self.pyramid_level(t, cluster, filter) {
-            Some(level) => self.pyramid_cells(t, cluster, level).await?,
+            Some((grid, level)) => self.pyramid_cells(grid, t, cluster, level).await?,
             None => self.live_cells(t, cluster, filter).await?,
         };
         self.cluster_tile(t, cluster, &cells).await
@@ -542,19 +543,17 @@ impl PostgisLayer {
     /// The grid pyramid level holding tile `t`'s cluster cells, when the pyramid can answer:
     /// the layer has one, the request keeps every point, and the cells per tile side are a
     /// power of two (then cells nest, see [`schema::rollup_ddl`]) fine enough for the pyramid.
-    fn pyramid_level(&self, t: TileCoord, cluster: ClusterOptions, filter: &PointFilter) -> Option<i16> {
+    fn pyramid_level(&self, t: TileCoord, cluster: ClusterOptions, filter: &PointFilter) -> Option<(&str, i16)> {
         let n = cluster.cells_per_side();
         let level = u32::from(t.z) + n.trailing_zeros();
-        (self.rollups.is_some() && filter.keeps_all() && n.is_power_of_two() && level <= u32::from(GRID_LEVELS))
-            .then(|| i16::try_from(level).ok())
-            .flatten()
+        let rollups = self.rollups.as_ref()?;
+        let usable = filter.keeps_all() && n.is_power_of_two() && level <= u32::from(GRID_LEVELS);
+        Some((rollups.grid.as_str(), i16::try_from(level).ok().filter(|_| usable)?))
     }
 
-    /// Tile `t`'s cluster cells from the grid pyramid, in the rows of [`PostgisLayer::live_cells`].
-    async fn pyramid_cells(&self, t: TileCoord, cluster: ClusterOptions, level: i16) -> SourceResult<Vec<tokio_postgres::Row>> {
-        let Some(rollups) = &self.rollups else {
-            return Ok(Vec::new());
-        };
+    /// Tile `t`'s cluster cells from the grid pyramid table `grid`, in the rows of
+    /// [`PostgisLayer::live_cells`].
+    async fn pyramid_cells(&self, grid: &str, t: TileCoord, cluster: ClusterOptions, level: i16) -> SourceResult<Vec<tokio_postgres::Row>> {
         let n = cluster.cells_per_side();
         let (gx0, gy0) = (i64::from(t.x) * i64::from(n), i64::from(t.y) * i64::from(n));
         let mut sql = Sql::default();
@@ -570,8 +569,7 @@ impl PostgisLayer {
         let (gx1, gy1) = (sql.bind(int(gx0 + i64::from(n))), sql.bind(int(gy0 + i64::from(n))));
         let text = format!(
             "SELECT (gx - {gx})::int4, (gy - {gy})::int4, n, (sx / n) * {w} - {x0}, (sy / n) * {w} - {y0}, first, coalesce(top, '')
-             FROM {grid} WHERE level = {lv} AND gx >= {gx} AND gx < {gx1} AND gy >= {gy} AND gy < {gy1} ORDER BY 1, 2",
-            grid = rollups.grid,
+             FROM {grid} WHERE level = {lv} AND gx >= {gx} AND gx < {gx1} AND gy >= {gy} AND gy < {gy1} ORDER BY 1, 2"
         );
         self.query(&text, &sql.params()).await
     }
@@ -605,28 +603,21 @@ impl PostgisLayer {
     /// stored feature, a cell of several as a cluster.
     async fn cluster_tile(&self, t: TileCoord, cluster: ClusterOptions, cells: &[tokio_postgres::Row]) -> SourceResult<Option<Vec<u8>>> {
         let name = self.info.name.clone();
-        let singles: Vec<i64> = cells.iter().filter(|r| r.get::<_, i64>(2) == 1).map(|r| r.get(5)).collect();
-        let mut by_ord = std::collections::HashMap::new();
-        if !singles.is_empty() {
-            let text = format!("SELECT ord, {FEATURE_SELECT} FROM {} WHERE ord = ANY($1::int8[])", self.table);
-            for r in self.query(&text, &[&singles]).await? {
-                by_ord.insert(r.get::<_, i64>(0), self.feature(&r, 1)?);
-            }
-        }
-        let mut stored: Vec<SharedFeature> = Vec::with_capacity(singles.len());
-        let mut order = Vec::with_capacity(cells.len());
-        for r in cells {
-            if r.get::<_, i64>(2) == 1 {
-                let f = by_ord.remove(&r.get::<_, i64>(5)).ok_or_else(|| SourceError::Internal {
-                    layer: name.clone(),
-                    detail: "a single point vanished between two queries".to_owned(),
-                })?;
-                order.push(Ok(stored.len()));
-                stored.push(f);
-            } else {
-                order.push(Err(r));
-            }
-        }
+        // A cell of one point shows that point: the features of those cells, in cell order.
+        let is_single = |r: &tokio_postgres::Row| r.get::<_, i64>(2) == 1;
+        let singles: Vec<i64> = cells.iter().filter(|r| is_single(r)).map(|r| r.get(5)).collect();
+        let stored = self.features_by_ord(&singles).await?;
+        let mut next_single = 0..;
+        let order: Vec<Result<usize, &tokio_postgres::Row>> = cells
+            .iter()
+            .map(|r| {
+                if is_single(r) {
+                    Ok(next_single.next().unwrap_or(0))
+                } else {
+                    Err(r)
+                }
+            })
+            .collect();
         let dict = PointDictionary::new(&stored);
         let mut b = PointLayerBuilder::new(&dict);
         for o in order {
