@@ -36,7 +36,7 @@ try {
   const formats = await page.$$eval('.formats a', (as) => as.map((a) => a.getAttribute('type')));
   for (const t of ['application/geo+json', 'text/csv; charset=utf-8', 'application/flatgeobuf', 'application/geo+json-seq']) assert.ok(formats.includes(t), `${t} in ${formats}`);
   assert.match(await page.textContent('body'), /Queryables/);
-  await page.screenshot({path: join(shots, '07-ogc-items.png'), fullPage: false});
+  await page.screenshot({path: join(shots, '09-ogc-items.png'), fullPage: false});
   console.log(`ok - items page: ${rows.length} rows, Botou drawn`);
 
   // Paging controls: a next link that opens the next page.
@@ -54,7 +54,7 @@ try {
   assert.match(await page.title(), /泊头铸造产业集群/);
   const point = await page.evaluate(() => window.ogcMap.queryRenderedFeatures({layers: ['items-points']}).length);
   assert.equal(point, 1);
-  await page.screenshot({path: join(shots, '08-ogc-item.png')});
+  await page.screenshot({path: join(shots, '10-ogc-item.png')});
   console.log('ok - item page: firms 568 and its source link');
   assert.deepEqual(problems, []);
   console.log('ok - no console error, failed or off-host request');

@@ -28,7 +28,7 @@ pub fn escape(s: &str) -> String {
 const STYLE: &str = "body{font-family:system-ui,'Noto Sans CJK SC','Noto Sans',sans-serif;margin:1.5em;max-width:90em}\
 table{border-collapse:collapse;font-size:.9em}td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left;vertical-align:top}\
 th{background:#f3f3f3;position:sticky;top:0}nav a,.formats a,.paging a{margin-right:1em}.scroll{overflow-x:auto}\
-#map{height:22em;margin:1em 0;border:1px solid #ccc}td.num{text-align:right}#items td{min-width:5em;max-width:28em}";
+#map{height:22em;margin:1em 0;border:1px solid #ccc}td.num{text-align:right}#items{width:max-content}.cell{max-width:24em;max-height:5.5em;overflow:auto}";
 
 /// The page around `body`; `map` adds the map's stylesheet and script.
 fn page_with(title: &str, body: &str, map: bool) -> String {
@@ -262,7 +262,8 @@ pub fn items(doc: &Value, ctx: &PageContext<'_>) -> String {
         for c in &columns {
             let v = &f["properties"][*c];
             let class = if v.is_number() { " class=\"num\"" } else { "" };
-            let _ = write!(table, "<td{class}>{}</td>", cell(v));
+            // A long text scrolls inside its cell instead of stretching the whole row.
+            let _ = write!(table, "<td{class}><div class=\"cell\">{}</div></td>", cell(v));
         }
         table.push_str("</tr>");
     }
